@@ -1,0 +1,78 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SHARED ?= ../shared/datasets
+DEMO_CUSTOMERS ?= 20000
+CI_DEMO_CUSTOMERS ?= 3000
+export SEND_ANONYMOUS_USAGE_STATS := no
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help install demo build test lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci bench report clean
+
+help:
+	@echo "make demo   - install, generate the demo brand, dbt build (warehouse/clientele.duckdb)"
+	@echo "make test   - everything CI checks: ruff, sqlfluff, pytest, dbt build on 3 datasets"
+	@echo "make bench  - generation + dbt build timings at 10k and 100k customers (BENCH_SIZES=...)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/clientele demo --customers $(DEMO_CUSTOMERS) --seed 42 --out data/demo/raw
+	$(BIN)/clientele build --raw data/demo/raw
+	@echo
+	@echo "Tables are in warehouse/clientele.duckdb (schema main): e.g."
+	@echo "  $(BIN)/python -c \"import duckdb; print(duckdb.connect('warehouse/clientele.duckdb', read_only=True).sql('select * from dim_customers limit 5'))\""
+
+# `make build RAW=path/to/raw` runs dbt build on any raw folder.
+build: install
+	$(BIN)/clientele build --raw $(RAW)
+
+test: install lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci
+	@echo "make test: all checks passed"
+
+lint: install
+	$(BIN)/ruff check clientele pytests python_models
+
+sql-lint: install data/ci/retail/raw
+	mkdir -p warehouse
+	CLIENTELE_DB=warehouse/sqlfluff.duckdb $(BIN)/sqlfluff lint models tests analyses snapshots \
+		--templater dbt --processes 2
+
+pytest: install
+	$(BIN)/pytest
+
+data/ci/olist/raw: | install
+	$(BIN)/clientele load olist $(SHARED)/olist_sample --out $@
+
+data/ci/retail/raw: | install
+	$(BIN)/clientele load online-retail $(SHARED)/online_retail_ii/online_retail_II_2009_2010.parquet --out $@
+
+data/ci/demo/raw: | install
+	$(BIN)/clientele demo --customers $(CI_DEMO_CUSTOMERS) --seed 7 --out $@
+
+dbt-olist: data/ci/olist/raw
+	$(BIN)/clientele build --raw $< --db warehouse/ci_olist.duckdb --target-path target/ci_olist
+
+dbt-retail: data/ci/retail/raw
+	$(BIN)/clientele build --raw $< --db warehouse/ci_retail.duckdb --target-path target/ci_retail
+
+dbt-demo-ci: data/ci/demo/raw
+	$(BIN)/clientele build --raw $< --db warehouse/ci_demo.duckdb --target-path target/ci_demo
+
+BENCH_SIZES ?= 10000,100000
+bench: install
+	$(BIN)/clientele bench --sizes $(BENCH_SIZES) --out bench
+
+clean:
+	rm -rf target logs warehouse data exports bench

@@ -1,0 +1,3 @@
+"""clientele: retail customer analytics on dbt + DuckDB."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,139 @@
+"""Writing a raw folder (the contract) so that a reader never sees half of it.
+
+Tables are written, possibly in chunks, into a hidden sibling folder; only when
+every table is complete is that folder swapped in place of the target. If
+anything fails, the partial folder is removed and the previous raw folder, if
+any, is left untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from clientele.contract import TABLES, TABLES_BY_NAME
+from clientele.errors import UserError
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "_load_report.json"
+
+
+class ContractError(UserError):
+    """Data handed to the writer does not fit the raw contract."""
+
+
+def to_contract_table(name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
+    """Cast a frame to the contract's schema for `name` (columns in order, types exact)."""
+    table = TABLES_BY_NAME[name]
+    if isinstance(data, pa.Table):
+        data = data.to_pandas()
+    missing = [c for c in table.column_names if c not in data.columns]
+    if missing:
+        raise ContractError(f"table {name}: missing columns {missing}")
+    arrays = []
+    for column in table.columns:
+        values = data[column.name]
+        if pa.types.is_string(column.type):
+            # Keep nulls as nulls; everything else becomes text.
+            values = values.astype(object).where(values.notna(), None)
+            values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        elif pa.types.is_date32(column.type):
+            values = pd.to_datetime(values).dt.date
+        elif pa.types.is_boolean(column.type):
+            values = values.astype(object).where(values.notna(), None)
+        try:
+            arrays.append(pa.array(values, type=column.type, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise ContractError(f"table {name}, column {column.name}: {exc}") from exc
+    return pa.Table.from_arrays(arrays, schema=table.schema)
+
+
+class RawFolderWriter:
+    """Context manager writing the raw contract into `out` atomically.
+
+    Use `write(table, frame)` as often as needed (chunks are appended); tables
+    never written are created empty with the contract's columns.
+    """
+
+    def __init__(self, out: str | os.PathLike[str], compression: str = "zstd") -> None:
+        self.out = Path(out)
+        self.compression = compression
+        self._partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.rows_written: dict[str, int] = {}
+        self.extra_files: dict[str, Any] = {}
+
+    def __enter__(self) -> RawFolderWriter:
+        if self._partial.exists():
+            shutil.rmtree(self._partial)
+        self._partial.mkdir(parents=True)
+        return self
+
+    @property
+    def partial_path(self) -> Path:
+        """Folder being written; files placed here are published with the tables."""
+        return self._partial
+
+    def write(self, name: str, data: pd.DataFrame | pa.Table) -> None:
+        arrow = to_contract_table(name, data)
+        writer = self._writers.get(name)
+        if writer is None:
+            writer = pq.ParquetWriter(
+                self._partial / f"{name}.parquet", TABLES_BY_NAME[name].schema,
+                compression=self.compression,
+            )
+            self._writers[name] = writer
+        writer.write_table(arrow)
+        self.rows_written[name] = self.rows_written.get(name, 0) + arrow.num_rows
+
+    def write_report(self, report: dict[str, Any]) -> None:
+        report = {**report, "rows_written": dict(self.rows_written)}
+        (self._partial / REPORT_FILE).write_text(json.dumps(report, indent=2, default=_json_default))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        if exc_type is not None:
+            shutil.rmtree(self._partial, ignore_errors=True)
+            return
+        for table in TABLES:
+            if table.name not in self._writers:
+                pq.write_table(table.schema.empty_table(), self._partial / f"{table.name}.parquet")
+                self.rows_written.setdefault(table.name, 0)
+        publish_folder(self._partial, self.out)
+
+
+def publish_folder(partial: Path, out: Path) -> None:
+    """Swap `partial` in place of `out` with renames, so `out` is always whole."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = out.parent / f".{out.name}.previous-{os.getpid()}"
+    if out.exists():
+        os.rename(out, previous)
+    os.rename(partial, out)
+    if previous.exists():
+        shutil.rmtree(previous)
+    log.info("published %s", out)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return str(value)

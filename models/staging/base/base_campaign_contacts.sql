@@ -1,0 +1,58 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'campaign_contacts') }}
+
+),
+
+customers as (
+
+    select customer_id from {{ ref('base_customers') }}
+    where reject_reason is null
+
+),
+
+typed as (
+
+    select
+        {{ clean_text('source.campaign_id') }} as campaign_id,
+        {{ clean_text('source.customer_id') }} as customer_id,
+        {{ clean_text('source.collection_id') }} as collection_id,
+        cast(source.contacted_at as timestamp) as contacted_at,
+        lower({{ clean_text('source.channel') }}) as contact_channel,
+        coalesce(source.is_control, false) as is_control,
+        coalesce(source.converted, false) as converted,
+        customers.customer_id is not null as is_known_customer,
+        {{ row_to_json('source') }} as raw_record
+    from source
+    left join customers
+        on {{ clean_text('source.customer_id') }} = customers.customer_id
+
+),
+
+rules_checked as (
+
+    select
+        *,
+        {{ first_failure([
+            ("campaign_id is null", "missing campaign_id"),
+            ("customer_id is null or not is_known_customer", "unknown or missing customer_id"),
+            ("contacted_at > " ~ run_started_timestamp(), "contacted_at in the future"),
+            ("not is_control and contacted_at is null", "contacted client without contact date"),
+        ]) }} as rule_failure
+    from typed
+
+),
+
+validated as (
+
+    select
+        * exclude (rule_failure, is_known_customer),
+        {{ reason_with_duplicates(['campaign_id', 'customer_id'], 'duplicate campaign contact') }}
+            as reject_reason
+    from rules_checked
+
+)
+
+select * from validated

@@ -1,0 +1,17 @@
+with
+
+validated as (
+
+    select * from {{ ref('base_orders') }}
+
+),
+
+staged as (
+
+    select * exclude (reject_reason, raw_record)
+    from validated
+    where reject_reason is null
+
+)
+
+select * from staged
