@@ -69,6 +69,9 @@ dbt-retail: data/ci/retail/raw
 
 dbt-demo-ci: data/ci/demo/raw
 	$(BIN)/clientele build --raw $< --db warehouse/ci_demo.duckdb --target-path target/ci_demo
+	$(BIN)/clientele build --raw $< --db warehouse/ci_demo.duckdb --target-path target/ci_demo \
+		--verb "docs generate"
+	$(BIN)/python -m clientele.doccheck target/ci_demo
 
 BENCH_SIZES ?= 10000,100000
 bench: install

@@ -51,7 +51,7 @@ def dbt_command(
     all_vars = {"raw_path": str(raw.resolve()), **(vars_ or {})}
     vars_yaml = "{" + ", ".join(f"{k}: '{v}'" for k, v in all_vars.items()) + "}"
     return [
-        dbt, verb, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+        dbt, *verb.split(), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--vars", vars_yaml, *extra,
     ]
 
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--db", help="DuckDB file (default warehouse/clientele.duckdb)")
     build.add_argument("--as-of", help="compute everything as of this date (YYYY-MM-DD)")
     build.add_argument("--target-path", help="dbt target folder (default target/)")
-    build.add_argument("--verb", default="build", help="dbt verb: build, run, test, ...")
+    build.add_argument("--verb", default="build", help="dbt command: build, run, test, 'docs generate', ...")
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="passed to dbt after --")
     build.set_defaults(func=_cmd_build)
 
