@@ -44,7 +44,7 @@ test: install lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci
 lint: install
 	$(BIN)/ruff check clientele pytests python_models
 
-sql-lint: install data/ci/retail/raw
+sql-lint: install
 	mkdir -p warehouse
 	CLIENTELE_DB=warehouse/sqlfluff.duckdb $(BIN)/sqlfluff lint models tests analyses snapshots \
 		--templater dbt --processes 2
