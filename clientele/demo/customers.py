@@ -1,0 +1,745 @@
+"""One chunk of customers and everything they do: orders, returns, reviews, browsing, e-mail.
+
+All work is vectorised over the chunk's customers and orders; the only Python
+loops run over order ranks (the k-th order of every active customer at once),
+over collections and over e-mail campaigns, never over customers or orders.
+Times are kept as float days since HISTORY_START until the frames are built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clientele.demo.catalog import (
+    ANY_FAMILY,
+    BAND_PREF,
+    CATEGORIES,
+    CATEGORY_PREF,
+    COLORS,
+    END_T,
+    FAMILY_CATEGORY,
+    FAMILY_NAMES,
+    HISTORY_START,
+    LAUNCH_WINDOW_DAYS,
+    MARKDOWN_AFTER_DAYS,
+    MARKET_CITIES,
+    MARKET_WEIGHTS,
+    MARKETS,
+    MATERIALS,
+    PRICE_BANDS,
+    REPLENISHABLE,
+    RETURN_RATE,
+    Catalog,
+    appetence,
+    raw_appetence,
+)
+from clientele.demo.sampler import (
+    KIND_BAND,
+    KIND_COLOR,
+    KIND_MATERIAL,
+    KIND_NONE,
+    group_key,
+    sample_rows,
+)
+
+START_US = np.datetime64(HISTORY_START.isoformat(), "us")
+US_PER_DAY = 86_400_000_000
+MAX_ORDER_RANK = 80  # safety bound on the k-th order loop; far above what anyone reaches
+P_PROSPECT = 0.075
+P_ONLINE_ONLY = 0.35
+APPETENCE_NOISE_CLIENT = 0.03
+CATEGORY_CUM = np.cumsum(CATEGORY_PREF, axis=1)
+
+
+def to_ts(t: np.ndarray) -> np.ndarray:
+    """Float days since HISTORY_START -> datetime64[us], to the second; NaN -> NaT."""
+    t = np.asarray(t, dtype=np.float64)
+    out = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = np.isfinite(t)
+    out[ok] = START_US + (np.round(t[ok] * 86_400.0).astype(np.int64) * 1_000_000).astype(
+        "timedelta64[us]")
+    return out
+
+
+def make_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded string identifiers such as 'C0000001', as an object array."""
+    if len(numbers) == 0:
+        return np.array([], dtype=object)
+    digits = np.char.zfill(np.asarray(numbers, dtype=np.int64).astype(str), width)
+    return np.char.add(prefix, digits).astype(object)
+
+
+@dataclass
+class Counters:
+    """Running identifiers, carried from one chunk to the next so ids stay unique."""
+
+    order: int = 0
+    review: int = 0
+    web: int = 0
+    email: int = 0
+
+
+@dataclass
+class ChunkResult:
+    tables: dict[str, pd.DataFrame]
+    truth: pd.DataFrame
+    campaign_truth: pd.DataFrame
+    stats: dict[str, float]
+    revenue_by_product: np.ndarray
+    bad_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Clients:
+    """Observed and latent attributes of a chunk's customers (arrays of length n)."""
+
+    n: int
+    country: np.ndarray
+    online_only: np.ndarray
+    home_store: np.ndarray
+    gset: np.ndarray
+    email_opt_in: np.ndarray
+    phone_opt_in: np.ndarray
+    ea: np.ndarray
+    engagement: np.ndarray
+    sat_z: np.ndarray
+    pref_cat: np.ndarray
+    pref_mat: np.ndarray
+    pref_color: np.ndarray
+    pref_band: np.ndarray
+    repl_family: np.ndarray  # -1 when the client has no replenishment routine
+    repl_cycle: np.ndarray
+    routine_product: np.ndarray
+    is_prospect: np.ndarray
+    first_order_t: np.ndarray
+    first_seen_t: np.ndarray
+    churn_t: np.ndarray
+    basket_trait: np.ndarray
+
+
+@dataclass
+class _Orders:
+    """Orders being built: one entry per order, lines kept alongside."""
+
+    cust: list[np.ndarray] = field(default_factory=list)
+    t: list[np.ndarray] = field(default_factory=list)
+    online: list[np.ndarray] = field(default_factory=list)
+    store: list[np.ndarray] = field(default_factory=list)
+    canceled: list[np.ndarray] = field(default_factory=list)
+    late: list[np.ndarray] = field(default_factory=list)
+    delivery: list[np.ndarray] = field(default_factory=list)
+    score: list[np.ndarray] = field(default_factory=list)
+    launch_col: list[np.ndarray] = field(default_factory=list)
+    primary_family: list[np.ndarray] = field(default_factory=list)
+    # Lines: order position within this builder, product, quantity.
+    line_order: list[np.ndarray] = field(default_factory=list)
+    line_product: list[np.ndarray] = field(default_factory=list)
+    n: int = 0
+
+    def add(self, **cols: np.ndarray) -> np.ndarray:
+        """Append orders; returns their positions."""
+        size = len(cols["cust"])
+        for name, values in cols.items():
+            getattr(self, name).append(values)
+        pos = np.arange(self.n, self.n + size)
+        self.n += size
+        return pos
+
+    def add_lines(self, order_pos: np.ndarray, product: np.ndarray) -> None:
+        self.line_order.append(order_pos)
+        self.line_product.append(product)
+
+    def cat(self, name: str) -> np.ndarray:
+        return np.concatenate(getattr(self, name))
+
+
+def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, np.ndarray]:
+    """Draw who the chunk's customers are and what drives them (and the gender draw)."""
+    country = rng.choice(len(MARKETS), n, p=MARKET_WEIGHTS)
+    online_only = rng.random(n) < P_ONLINE_ONLY
+    # Home store: a store of the client's market, bigger stores attracting more clients.
+    w = np.where(cat.store_country[None, :] == np.arange(len(MARKETS))[:, None],
+                 cat.store_size[None, :], 0.0)
+    store_cum = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+    store_cum[:, -1] = 1.0
+    home_store = sample_rows(store_cum, country, rng.random(n))
+    home_store = np.where(online_only, -1, home_store)
+
+    gender_draw = rng.random(n)
+    gset = ((gender_draw >= 0.60) & (gender_draw < 0.91)).astype(np.int64)  # M
+    engagement = rng.beta(2.0, 4.0, n)
+    ea = rng.beta(0.7, 2.8, n)
+    sat_z = rng.standard_normal(n)
+    pref_cat = sample_rows(CATEGORY_CUM, gset, rng.random(n))
+    # Material taste follows the preferred category most of the time (a bag lover likes leather).
+    by_cat = np.argsort(cat.category, kind="stable")
+    cat_start = np.searchsorted(cat.category[by_cat], np.arange(len(CATEGORIES)))
+    cat_count = np.bincount(cat.category, minlength=len(CATEGORIES))
+    some_product = by_cat[cat_start[pref_cat] + (rng.random(n) * cat_count[pref_cat]).astype(int)]
+    pref_mat = np.where(rng.random(n) < 0.7, cat.material[some_product],
+                        rng.choice(len(MATERIALS), n, p=cat.material_pref))
+    pref_color = rng.choice(len(COLORS), n, p=cat.color_pref)
+    pref_band = rng.choice(len(PRICE_BANDS), n, p=BAND_PREF)
+
+    # Replenishment routines: mostly clients whose taste is beauty or fragrance.
+    beauty_lover = np.isin(pref_cat, [CATEGORIES.index("beauty"), CATEGORIES.index("fragrance")])
+    has_routine = rng.random(n) < np.where(beauty_lover, 0.40, 0.05)
+    repl_fams = np.flatnonzero(REPLENISHABLE)
+    in_cat = FAMILY_CATEGORY[repl_fams][None, :] == pref_cat[:, None]
+    fw = np.where(in_cat, 1.0, 0.05)
+    fam_cum = np.cumsum(fw / fw.sum(axis=1, keepdims=True), axis=1)
+    fam_cum[:, -1] = 1.0
+    repl_family = np.where(has_routine, repl_fams[(rng.random(n)[:, None] >= fam_cum).sum(1)], -1)
+    repl_cycle = np.where(has_routine, rng.uniform(45.0, 90.0, n), np.nan)
+    routine_product = np.full(n, -1, dtype=np.int64)
+    r = np.flatnonzero(has_routine)
+    routine_product[r] = cat.sampler.sample(
+        group_key(cat.perm_period, repl_family[r], gset[r], KIND_NONE, 0), rng.random(len(r)))
+
+    is_prospect = rng.random(n) < P_PROSPECT
+    # Clients arrive over the whole history, a little faster lately (the brand grows).
+    first_order_t = np.floor(END_T * rng.random(n) ** 0.9)
+    first_seen_t = np.where(
+        online_only, np.floor(np.maximum(0.0, first_order_t - rng.exponential(15, n))),
+        first_order_t)
+    first_seen_t = np.where(is_prospect, np.floor(END_T * rng.random(n)), first_seen_t)
+    first_order_t = np.where(is_prospect, np.nan, first_order_t)
+    churn_t = first_order_t + rng.exponential(900.0 * np.exp(0.35 * sat_z))
+    email_opt_in = rng.random(n) < 0.45 + 0.35 * engagement
+    phone_opt_in = rng.random(n) < np.where(online_only, 0.15, 0.55)
+    return _Clients(
+        n=n, country=country, online_only=online_only, home_store=home_store, gset=gset,
+        email_opt_in=email_opt_in, phone_opt_in=phone_opt_in, ea=ea, engagement=engagement,
+        sat_z=sat_z, pref_cat=pref_cat, pref_mat=pref_mat, pref_color=pref_color,
+        pref_band=pref_band, repl_family=repl_family, repl_cycle=repl_cycle,
+        routine_product=routine_product, is_prospect=is_prospect, first_order_t=first_order_t,
+        first_seen_t=first_seen_t, churn_t=churn_t, basket_trait=rng.beta(2.0, 5.0, n),
+    ), gender_draw
+
+
+def _pick_products(
+    cat: Catalog, rng: np.random.Generator, period: np.ndarray, family: np.ndarray,
+    c: _Clients, cust: np.ndarray,
+) -> np.ndarray:
+    """A product per draw: on sale in `period`, of `family`, leaning to the client's style."""
+    n = len(cust)
+    kind = rng.choice(4, n, p=[0.3, 0.3, 0.2, 0.2])
+    value = np.select(
+        [kind == KIND_COLOR, kind == KIND_MATERIAL, kind == KIND_BAND],
+        [c.pref_color[cust], c.pref_mat[cust], c.pref_band[cust]], 0,
+    )
+    gset = c.gset[cust]
+    u = rng.random(n)
+    out = cat.sampler.sample(group_key(period, family, gset, kind, value), u)
+    # Fall back when no product of that style (or family) is on sale: plain family, then any.
+    for fam_try, kind_try in ((family, KIND_NONE), (ANY_FAMILY, kind), (ANY_FAMILY, KIND_NONE)):
+        miss = out < 0
+        if not miss.any():
+            break
+        f = fam_try[miss] if isinstance(fam_try, np.ndarray) else fam_try
+        k = kind_try[miss] if isinstance(kind_try, np.ndarray) else kind_try
+        v = value[miss] if isinstance(kind_try, np.ndarray) else 0
+        out[miss] = cat.sampler.sample(group_key(period[miss], f, gset[miss], k, v), u[miss])
+    return out
+
+
+def _pref_family(cat: Catalog, rng: np.random.Generator, c: _Clients, cust: np.ndarray
+                 ) -> np.ndarray:
+    """A family drawn from the client's taste: the preferred category mostly, else anything."""
+    n = len(cust)
+    own = sample_rows(cat.pref_family_cum, c.gset[cust] * len(CATEGORIES) + c.pref_cat[cust],
+                      rng.random(n))
+    other = sample_rows(cat.any_family_cum, c.gset[cust], rng.random(n))
+    return np.where(rng.random(n) < 0.65, own, other)
+
+
+def _channel_and_time(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust: np.ndarray, day: np.ndarray,
+    p_online_store_client: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel, store and time of day of orders placed on `day` (floored)."""
+    n = len(cust)
+    online = c.online_only[cust] | (rng.random(n) < p_online_store_client)
+    store = c.home_store[cust].copy()
+    # Now and then a store client buys in another store of the market, or abroad.
+    u = rng.random(n)
+    away = u < 0.10
+    store[away] = rng.integers(0, len(cat.store_ids), away.sum())
+    store = np.where(online, -1, store)
+    tod = np.where(online, rng.beta(2.5, 1.6, n) * 0.99, rng.uniform(10.0, 19.0, n) / 24.0)
+    return online, store, np.floor(day) + tod
+
+
+def _order_outcome(
+    rng: np.random.Generator, c: _Clients, cust: np.ndarray, online: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cancellation, delivery delay, lateness and the satisfaction score (1-5) of orders."""
+    n = len(cust)
+    canceled = online & (rng.random(n) < 0.02)
+    delivery = np.where(online, rng.gamma(4.0, 0.8, n), 0.0)
+    late = online & (delivery > 5.0)
+    noise = rng.normal(0.0, 0.75, n)
+    score = np.clip(np.round(4.0 + 0.8 * c.sat_z[cust] + noise - 1.5 * late), 1, 5).astype(int)
+    return canceled, delivery, late, score
+
+
+def _regular_orders(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders) -> None:
+    """Every client's own purchase history: first order, then repeat orders until they stop."""
+    active = np.flatnonzero(~c.is_prospect)
+    t = c.first_order_t[active]
+    prev_fam = np.full(len(active), -1)
+    base_continue = np.where(
+        c.repl_family >= 0, 0.76, 0.14 + 0.45 * c.engagement + 0.10 * c.ea)
+    mean_gap = 210.0 / (0.6 + 1.6 * c.engagement)
+    for rank in range(MAX_ORDER_RANK):
+        if len(active) == 0:
+            break
+        n = len(active)
+        online, store, t = _channel_and_time(cat, rng, c, active, t, 0.2)
+        canceled, delivery, late, score = _order_outcome(rng, c, active, online)
+        period = cat.regular_period(t)
+
+        # Primary line: the routine product, or a family following the previous purchase.
+        routine = (c.routine_product[active] >= 0) & (rng.random(n) < 0.8)
+        follow = (prev_fam >= 0) & (rng.random(n) < 0.5)
+        fam = np.where(follow, sample_rows(cat.next_cum, np.maximum(prev_fam, 0), rng.random(n)),
+                       _pref_family(cat, rng, c, active))
+        prod = _pick_products(cat, rng, period, fam, c, active)
+        prod = np.where(routine, c.routine_product[active], prod)
+        fam = cat.family[prod]
+        pos = ob.add(cust=active, t=t, online=online, store=store, canceled=canceled, late=late,
+                     delivery=delivery, score=score, launch_col=np.full(n, -1),
+                     primary_family=fam)
+        ob.add_lines(pos, prod)
+
+        # Further lines: companions of the first item (basket structure) or taste.
+        n_more = np.minimum(rng.poisson(0.15 + 1.2 * c.basket_trait[active]), 4)
+        extra = np.repeat(np.arange(n), n_more)
+        if len(extra):
+            companion = rng.random(len(extra)) < 0.55
+            efam = np.where(companion,
+                            sample_rows(cat.basket_cum, fam[extra], rng.random(len(extra))),
+                            _pref_family(cat, rng, c, active[extra]))
+            eprod = _pick_products(cat, rng, period[extra], efam, c, active[extra])
+            ob.add_lines(pos[extra], eprod)
+
+        # Will they come back? Satisfaction with this order weighs on it.
+        # Loyalty builds: a client who came back once is likelier to come back again.
+        loyalty = 0.15 if rank >= 1 else 0.0
+        p_next = np.clip(base_continue[active] + loyalty + 0.06 * (score - 4), 0.02, 0.95)
+        again = rng.random(n) < p_next
+        repl = c.repl_family[active] >= 0
+        gap = np.where(repl, c.repl_cycle[active] * rng.lognormal(0.0, 0.12, n),
+                       rng.lognormal(np.log(mean_gap[active]), 0.7, n))
+        t_next = t + np.maximum(gap, 3.0)
+        keep = again & (t_next < END_T) & (t_next < c.churn_t[active])
+        active, t, prev_fam = active[keep], t_next[keep], fam[keep]
+
+
+def _conversion_probability(ea: np.ndarray, app: np.ndarray) -> np.ndarray:
+    """Chance a client buys a new collection at launch: highest for strong early adopters
+    with a MID appetence for it (a too-close collection adds nothing new to their wardrobe)."""
+    bump = np.exp(-(((app - 0.5) / 0.17) ** 2))
+    return 0.004 + 0.02 * app + 0.55 * ea**1.5 * bump
+
+
+def _launches(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    app: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Launch campaigns of past collections and the launch orders they (and word of mouth) bring."""
+    contacts, truths = [], []
+    collection_ids = cat.collections["collection_id"].to_numpy()
+    for ci in cat.past:
+        launch = cat.launch_t[ci]
+        existing = (c.first_order_t < launch - 7) & (c.churn_t > launch)
+        eligible = existing & (c.home_store >= 0)
+        score = c.ea + 0.15 * c.engagement + rng.normal(0.0, 0.2, c.n)
+        targeted = eligible & (score > 0.45)
+        control = targeted & (rng.random(c.n) < 0.2)
+        p = _conversion_probability(c.ea, app[ci])
+        mult = np.where(targeted & ~control, 1.0, np.where(control, 0.5, 0.35))
+        buys = existing & (rng.random(c.n) < p * mult)
+
+        who = np.flatnonzero(buys)
+        delay = np.minimum(rng.exponential(2.0 + 20.0 * (1.0 - c.ea[who])),
+                           LAUNCH_WINDOW_DAYS - 1.0)
+        online, store, t = _channel_and_time(cat, rng, c, who, launch + delay, 0.25)
+        canceled, delivery, late, sc = _order_outcome(rng, c, who, online)
+        canceled[:] = False  # a launch purchase that converted the client was not canceled
+        n_lines = 1 + np.minimum(rng.poisson(0.4, len(who)), 3)
+        line_cust = np.repeat(who, n_lines)
+        period = np.full(len(line_cust), cat.launch_period(int(ci)))
+        prod = _pick_products(cat, rng, period, _pref_family(cat, rng, c, line_cust), c,
+                              line_cust)
+        first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(int)
+        pos = ob.add(cust=who, t=t, online=online, store=store, canceled=canceled, late=late,
+                     delivery=delivery, score=sc, launch_col=np.full(len(who), ci),
+                     primary_family=cat.family[prod[first_line]] if len(who) else prod)
+        ob.add_lines(np.repeat(pos, n_lines), prod)
+
+        tg = np.flatnonzero(targeted)
+        ctrl = control[tg]
+        phone = c.phone_opt_in[tg]
+        channel = np.where(phone & (rng.random(len(tg)) < 0.7), "phone",
+                           np.where(c.email_opt_in[tg], "email", "store"))
+        contacted = launch - rng.uniform(1.0, 10.0, len(tg))
+        contacted = np.floor(contacted) + rng.uniform(10.0, 19.0, len(tg)) / 24.0
+        campaign = f"CAMP-{collection_ids[ci]}"
+        contacts.append(pd.DataFrame({
+            "campaign_id": campaign,
+            "customer_id": cust_ids[tg],
+            "collection_id": collection_ids[ci],
+            "contacted_at": to_ts(np.where(ctrl, np.nan, contacted)),
+            "channel": channel,
+            "is_control": ctrl,
+            "converted": buys[tg],
+        }))
+        truths.append(pd.DataFrame({
+            "campaign_id": campaign,
+            "customer_id": cust_ids[tg],
+            "collection_id": collection_ids[ci],
+            "early_adopter_propensity": c.ea[tg],
+            "appetence": app[ci][tg],
+            "p_convert": p[tg] * mult[tg],
+            "is_control": ctrl,
+            "converted": buys[tg],
+        }))
+    return pd.concat(contacts, ignore_index=True), pd.concat(truths, ignore_index=True)
+
+
+def generate_chunk(
+    cat: Catalog, rng: np.random.Generator, first_number: int, n: int, counters: Counters,
+) -> ChunkResult:
+    """Customers first_number..first_number+n-1 and all their activity, as contract frames."""
+    c, gender_draw = _clients(cat, rng, n)
+    cust_ids = make_ids("C", np.arange(first_number, first_number + n), 7)
+
+    # Appetence of each client for each collection (the truth the launch model estimates).
+    raw = raw_appetence(cat.share_cat, cat.share_mat, cat.share_color, cat.share_band,
+                        c.pref_cat, c.pref_mat, c.pref_color, c.pref_band)
+    app = appetence(cat, raw, APPETENCE_NOISE_CLIENT * rng.standard_normal(raw.shape))
+
+    ob = _Orders()
+    _regular_orders(cat, rng, c, ob)
+    contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app)
+    tables, stats, revenue = _assemble(cat, rng, c, cust_ids, ob, counters)
+    tables["campaign_contacts"] = contacts
+
+    # Customers, with what can be observed of them.
+    gender = np.select([gender_draw < 0.60, gender_draw < 0.91, gender_draw < 0.93],
+                       ["F", "M", "X"], "")
+    birth_year = np.where(rng.random(n) < 0.45,
+                          np.clip(2026 - np.round(rng.normal(43, 13, n)), 1935, 2008), np.nan)
+    home_country_store = c.home_store >= 0
+    cities = np.array([MARKET_CITIES[m] for m in MARKETS], dtype=object)
+    city = cities[c.country, rng.integers(0, 5, n)]
+    city = np.where(home_country_store, cat.stores["city"].to_numpy()[c.home_store], city)
+    city = np.where(rng.random(n) < 0.06, None, city)
+    adv_num = (rng.random(n) * cat.advisor_count[np.maximum(c.home_store, 0)]).astype(int) + 1
+    store_id = np.where(home_country_store, cat.store_ids[np.maximum(c.home_store, 0)], None)
+    advisor = pd.Series(store_id).str.cat(pd.Series(adv_num).astype(str).str.zfill(2), sep="-")
+    tables["customers"] = pd.DataFrame({
+        "customer_id": cust_ids,
+        # A time of day only when the client was known before the day of the first order.
+        "first_seen_at": to_ts(c.first_seen_t + rng.uniform(0.0, 1.0, n) * (
+            c.first_seen_t < np.nan_to_num(c.first_order_t, nan=np.inf))),
+        "country": np.array(MARKETS, dtype=object)[c.country],
+        "city": city,
+        "gender": np.where(gender == "", None, gender),
+        "birth_year": pd.array(birth_year, dtype="Int32"),
+        "home_store_id": store_id,
+        "advisor_id": ("ADV-" + advisor).where(home_country_store, None),
+        "email_opt_in": c.email_opt_in,
+        "phone_opt_in": c.phone_opt_in,
+    })
+
+    tables["web_events"] = _web_events(cat, rng, c, cust_ids, ob, counters)
+    tables["email_events"] = _email_events(cat, rng, c, cust_ids, ob, counters)
+
+    n_orders = stats.pop("_orders_per_customer")
+    truth = pd.DataFrame({
+        "customer_id": cust_ids,
+        "is_prospect": n_orders == 0,
+        "is_online_only": c.online_only,
+        "early_adopter_propensity": c.ea,
+        "is_true_early_adopter": c.ea >= 0.5,
+        "engagement": c.engagement,
+        "satisfaction": c.sat_z,
+        "preferred_category": np.array(CATEGORIES, dtype=object)[c.pref_cat],
+        "preferred_material": np.array(MATERIALS, dtype=object)[c.pref_mat],
+        "preferred_color": np.array(COLORS, dtype=object)[c.pref_color],
+        "preferred_price_band": np.array(PRICE_BANDS, dtype=object)[c.pref_band],
+        "replenishment_family": np.where(
+            c.repl_family >= 0, np.array(FAMILY_NAMES, dtype=object)[c.repl_family], None),
+        "replenishment_cycle_days": c.repl_cycle,
+        "routine_product_id": np.where(c.routine_product >= 0,
+                                       cat.product_ids[np.maximum(c.routine_product, 0)], None),
+        "upcoming_appetence": app[cat.upcoming],
+        "churn_date": to_ts(np.where(n_orders > 0, c.churn_t, np.nan)).astype("datetime64[D]"),
+        "is_churned": (n_orders > 0) & (c.churn_t < END_T),
+        "n_orders": n_orders,
+    })
+    return ChunkResult(tables=tables, truth=truth, campaign_truth=campaign_truth, stats=stats,
+                       revenue_by_product=revenue)
+
+
+def _assemble(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    counters: Counters,
+) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray]:
+    """Orders, lines, returns and reviews as contract frames, ids assigned in time order."""
+    cust = ob.cat("cust")
+    t = ob.cat("t")
+    online = ob.cat("online")
+    store = ob.cat("store")
+    canceled = ob.cat("canceled")
+    delivery = ob.cat("delivery")
+    late = ob.cat("late")
+    score = ob.cat("score")
+    line_order = ob.cat("line_order")
+    line_product = ob.cat("line_product")
+
+    order_sort = np.lexsort((cust, t))
+    rank_of = np.empty(len(t), dtype=np.int64)
+    rank_of[order_sort] = np.arange(len(t))
+    n_orders = len(t)
+
+    # Lines: numbered from 1 within each order, in the order they were drawn.
+    line_rank = rank_of[line_order]
+    ls = np.lexsort((np.arange(len(line_rank)), line_rank))
+    line_rank, line_product = line_rank[ls], line_product[ls]
+    starts = np.searchsorted(line_rank, np.arange(n_orders))
+    line_no = np.arange(len(line_rank)) - starts[line_rank] + 1
+
+    # Orders sorted by time from here on.
+    cust, t, online, store = cust[order_sort], t[order_sort], online[order_sort], store[order_sort]
+    canceled, delivery = canceled[order_sort], delivery[order_sort]
+    late, score = late[order_sort], score[order_sort]
+    order_ids = make_ids("O", counters.order + 1 + np.arange(n_orders), 9)
+    counters.order += n_orders
+
+    pcat = cat.category[line_product]
+    beauty = np.isin(pcat, [CATEGORIES.index("beauty"), CATEGORIES.index("fragrance")])
+    n_lines = len(line_rank)
+    qty = 1 + (rng.random(n_lines) < np.where(beauty, 0.25, 0.03)) + (
+        beauty & (rng.random(n_lines) < 0.05))
+    price = cat.list_price[line_product]
+    lt = t[line_rank]
+    col = cat.collection[line_product]
+    old_season = (col >= 0) & (lt > cat.launch_t[np.maximum(col, 0)] + MARKDOWN_AFTER_DAYS)
+    rate = np.where(old_season & (rng.random(n_lines) < 0.85),
+                    rng.choice([0.3, 0.4, 0.5], n_lines), 0.0)
+    rate = np.where((col < 0) & (rng.random(n_lines) < 0.01), 0.15, rate)  # goodwill gestures
+    discount = np.round(price * qty * rate, 2)
+
+    delivered_t = np.where(canceled, np.nan, t + delivery)
+    promised_t = np.where(online, np.floor(t) + 5.0 + 18.0 / 24.0, np.nan)
+    status = np.where(canceled, "canceled", "delivered")
+
+    # Returns: a later document with negative quantities at the net price paid.
+    l_online = online[line_rank]
+    p_ret = (np.array([RETURN_RATE[x] for x in CATEGORIES])[pcat] + 0.03 * l_online
+             + 0.12 * (score[line_rank] <= 2))
+    ret_t_order = delivered_t + rng.uniform(3.0, 25.0, n_orders)
+    returned = (~canceled[line_rank]) & (rng.random(n_lines) < p_ret) & (
+        ret_t_order[line_rank] < END_T)
+    ret_orders = np.unique(line_rank[returned])
+    n_ret = len(ret_orders)
+    ret_ids = make_ids("O", counters.order + 1 + np.arange(n_ret), 9)
+    counters.order += n_ret
+    ret_pos = np.searchsorted(ret_orders, line_rank[returned])
+    rl_starts = np.searchsorted(ret_pos, np.arange(n_ret))
+    ret_line_no = np.arange(len(ret_pos)) - rl_starts[ret_pos] + 1
+    net_unit = np.round((price * qty - discount) / qty, 2)
+
+    customers_col = cust_ids[cust]
+    store_ids = np.where(store >= 0, cat.store_ids[np.maximum(store, 0)], None)
+    store_country = np.array(MARKETS, dtype=object)[cat.store_country[np.maximum(store, 0)]]
+    country = np.where(store >= 0, store_country, np.array(MARKETS, dtype=object)[c.country[cust]])
+    ret_t = np.floor(ret_t_order[ret_orders]) + np.where(
+        online[ret_orders], 0.5, rng.uniform(10.0, 19.0, n_ret) / 24.0)
+    orders = pd.DataFrame({
+        "order_id": np.concatenate([order_ids, ret_ids]),
+        "customer_id": np.concatenate([customers_col, customers_col[ret_orders]]),
+        "ordered_at": to_ts(np.concatenate([t, ret_t])),
+        "channel": np.where(np.concatenate([online, online[ret_orders]]), "online", "store"),
+        "store_id": np.concatenate([store_ids, store_ids[ret_orders]]),
+        "country": np.concatenate([country, country[ret_orders]]),
+        "status": np.concatenate([status, np.full(n_ret, "returned")]),
+        "delivered_at": to_ts(np.concatenate([delivered_t, ret_t])),
+        "promised_delivery_at": to_ts(np.concatenate([promised_t, np.full(n_ret, np.nan)])),
+    })
+    order_lines = pd.DataFrame({
+        "order_id": np.concatenate([order_ids[line_rank], ret_ids[ret_pos]]),
+        "line_number": np.concatenate([line_no, ret_line_no]),
+        "product_id": cat.product_ids[np.concatenate([line_product, line_product[returned]])],
+        "quantity": np.concatenate([qty, -qty[returned]]),
+        "unit_price": np.concatenate([price, net_unit[returned]]),
+        "discount": np.concatenate([discount, np.zeros(returned.sum())]),
+    })
+
+    # Reviews: a share of delivered orders, more often online; the score is the order's.
+    reviewed = (~canceled) & (rng.random(n_orders) < np.where(online, 0.45, 0.2))
+    review_t = delivered_t + rng.uniform(1.0, 14.0, n_orders)
+    reviewed &= review_t < END_T
+    rv = np.flatnonzero(reviewed)
+    reviews = pd.DataFrame({
+        "review_id": make_ids("R", counters.review + 1 + np.arange(len(rv)), 9),
+        "order_id": order_ids[rv],
+        "score": score[rv],
+        "created_at": to_ts(review_t[rv]),
+    })
+    counters.review += len(rv)
+
+    # Figures for the summary: purchases only (no cancellations, no return documents).
+    valid = ~canceled
+    per_customer = np.bincount(cust[valid], minlength=c.n)
+    line_ok = valid[line_rank]
+    revenue = np.bincount(line_product[line_ok],
+                          weights=(price * qty - discount)[line_ok], minlength=cat.n_products)
+    stats: dict[str, object] = {
+        "customers": c.n,
+        "buyers": int((per_customer > 0).sum()),
+        "repeat_buyers": int((per_customer > 1).sum()),
+        "purchase_orders": int(valid.sum()),
+        "returned_lines": int(returned.sum()),
+        "_orders_per_customer": per_customer,
+    }
+    # Kept for the browsing and e-mail steps.
+    ob.sorted_cust, ob.sorted_t, ob.sorted_online = cust, t, online  # type: ignore[attr-defined]
+    ob.sorted_lines = (line_rank, line_product)  # type: ignore[attr-defined]
+    ob.sorted_canceled = canceled  # type: ignore[attr-defined]
+    return {"orders": orders, "order_lines": order_lines, "reviews": reviews}, stats, revenue
+
+
+def _web_events(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    counters: Counters,
+) -> pd.DataFrame:
+    """Browsing: views and carts of what is then bought, of similar products, and idle browsing."""
+    cust, t, online = ob.sorted_cust, ob.sorted_t, ob.sorted_online  # type: ignore[attr-defined]
+    line_rank, line_product = ob.sorted_lines  # type: ignore[attr-defined]
+    lc = cust[line_rank]
+    lt = t[line_rank]
+    lonline = online[line_rank]
+    n_l = len(line_rank)
+
+    # Intent shows before a purchase: the item is viewed in the days before, often carted.
+    browsed = rng.random(n_l) < 0.25 + 0.5 * c.engagement[lc] + 0.15 * lonline
+    b = np.flatnonzero(browsed)
+    n_views = 1 + np.minimum(rng.poisson(0.3 + 1.5 * c.engagement[lc[b]]), 5)
+    vi = np.repeat(b, n_views)
+    view_t = lt[vi] - rng.exponential(3.0, len(vi)) - 0.01
+    carted = (rng.random(n_l) < np.where(lonline, 0.85, 0.08)) & browsed
+    ci = np.flatnonzero(carted)
+    cart_t = lt[ci] - np.where(lonline[ci], rng.uniform(0.002, 0.1, len(ci)),
+                               rng.uniform(0.5, 5.0, len(ci)))
+    # Similar products of the same family compared before choosing.
+    n_sim = np.minimum(rng.poisson(0.9, len(b)), 4)
+    si = np.repeat(b, n_sim)
+    sim_t = lt[si] - rng.exponential(4.0, len(si)) - 0.01
+    period = cat.regular_period(np.maximum(sim_t, 0.0))
+    sim_prod = _pick_products(cat, rng, period, cat.family[line_product[si]], c, lc[si])
+
+    # Idle browsing over the client's active life, partly drawn to the family they would buy
+    # next: the signal a sequence model can use for one-time buyers.
+    end = np.minimum(np.where(np.isnan(c.churn_t), END_T, c.churn_t), END_T)
+    life = np.maximum(end - c.first_seen_t, 0.0)
+    rate = 0.012 * c.engagement * np.where(c.is_prospect, 0.5, 1.0)
+    n_idle = rng.poisson(rate * life)
+    ii = np.repeat(np.arange(c.n), n_idle)
+    idle_t = c.first_seen_t[ii] + rng.random(len(ii)) * life[ii]
+    first_fam = np.full(c.n, -1)
+    if len(line_rank):
+        first_line = np.unique(lc, return_index=True)
+        first_fam[first_line[0]] = cat.family[line_product[first_line[1]]]
+    after_first = (first_fam[ii] >= 0) & (idle_t > c.first_order_t[ii])
+    nxt = sample_rows(cat.next_cum, np.maximum(first_fam[ii], 0), rng.random(len(ii)))
+    idle_fam = np.where(after_first & (rng.random(len(ii)) < 0.5), nxt,
+                        _pref_family(cat, rng, c, ii))
+    idle_prod = _pick_products(cat, rng, cat.regular_period(idle_t), idle_fam, c, ii)
+
+    ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii])
+    ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod])
+    ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t])
+    ev_type = np.concatenate([np.zeros(len(vi) + 0, dtype=np.int8), np.ones(len(ci), np.int8),
+                              np.zeros(len(si) + len(ii), np.int8)])
+    keep = (ev_t >= 0.0) & (ev_t < END_T) & (ev_prod >= 0)
+    ev_cust, ev_prod, ev_t, ev_type = ev_cust[keep], ev_prod[keep], ev_t[keep], ev_type[keep]
+    order = np.lexsort((ev_type, ev_prod, ev_cust, ev_t))
+    n_ev = len(order)
+    frame = pd.DataFrame({
+        "event_id": make_ids("W", counters.web + 1 + np.arange(n_ev), 10),
+        "customer_id": cust_ids[ev_cust[order]],
+        "product_id": cat.product_ids[ev_prod[order]],
+        "event_type": np.array(["view", "add_to_cart"], dtype=object)[ev_type[order]],
+        "occurred_at": to_ts(ev_t[order]),
+    })
+    counters.web += n_ev
+    return frame
+
+
+def _email_events(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    counters: Counters,
+) -> pd.DataFrame:
+    """Newsletters and launch e-mails; opens and clicks rise when a purchase is near."""
+    cust, t = ob.sorted_cust, ob.sorted_t  # type: ignore[attr-defined]
+    canceled = ob.sorted_canceled  # type: ignore[attr-defined]
+    # Orders sorted by client then time, to find each client's next order after a send.
+    keys = cust[~canceled] * 4096.0 + t[~canceled]
+    keys.sort()
+    sends: list[tuple[str, float, float, bool]] = []
+    for year, month in [(2023 + (9 + i) // 12, (9 + i) % 12 + 1) for i in range(36)]:
+        d = (np.datetime64(f"{year}-{month:02d}-05") - np.datetime64(HISTORY_START)).astype(int)
+        sends.append((f"EM-NL-{year}-{month:02d}", float(d), 0.4, False))
+    for ci in cat.past:
+        cid = cat.collections["collection_id"].iloc[ci]
+        sends.append((f"EM-LAUNCH-{cid}", float(cat.launch_t[ci]), 1.0, True))
+
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    names = []
+    churn = np.where(np.isnan(c.churn_t), np.inf, c.churn_t)
+    for k, (name, day, p_send, is_launch) in enumerate(sends):
+        names.append(name)
+        sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (rng.random(c.n) < p_send))
+        m = len(sent)
+        send_t = day + 9.0 / 24.0 + rng.uniform(0.0, 2.0 / 24.0, m)
+        q = sent * 4096.0 + day
+        idx = np.searchsorted(keys, q, side="right")
+        nxt = np.where(idx < len(keys), keys[np.minimum(idx, len(keys) - 1)] - q, np.inf)
+        soon = (nxt > 0) & (nxt <= 21.0)
+        eng = c.engagement[sent]
+        p_open = 0.05 + 0.45 * eng + 0.2 * soon + (0.15 * c.ea[sent] if is_launch else 0.0)
+        p_open *= np.where(churn[sent] < day, 0.25, 1.0)
+        opened = rng.random(m) < p_open
+        open_t = send_t + rng.exponential(0.4, m)
+        clicked = opened & (rng.random(m) < 0.1 + 0.3 * eng + 0.25 * soon)
+        click_t = open_t + rng.exponential(0.01, m)
+        ev_c = np.concatenate([sent, sent[opened], sent[clicked]])
+        ev_t = np.concatenate([send_t, open_t[opened], click_t[clicked]])
+        ev_k = np.full(len(ev_c), k)
+        ev_type = np.concatenate([np.zeros(m, np.int8), np.ones(opened.sum(), np.int8),
+                                  np.full(clicked.sum(), 2, np.int8)])
+        parts.append((ev_c, ev_t, ev_k, ev_type))
+    ev_c = np.concatenate([p[0] for p in parts])
+    ev_t = np.concatenate([p[1] for p in parts])
+    ev_k = np.concatenate([p[2] for p in parts])
+    ev_type = np.concatenate([p[3] for p in parts])
+    keep = ev_t < END_T
+    ev_c, ev_t, ev_k, ev_type = ev_c[keep], ev_t[keep], ev_k[keep], ev_type[keep]
+    order = np.lexsort((ev_type, ev_c, ev_t))
+    n_ev = len(order)
+    frame = pd.DataFrame({
+        "event_id": make_ids("M", counters.email + 1 + np.arange(n_ev), 10),
+        "customer_id": cust_ids[ev_c[order]],
+        "campaign_id": np.array(names, dtype=object)[ev_k[order]],
+        "event_type": np.array(["sent", "open", "click"], dtype=object)[ev_type[order]],
+        "occurred_at": to_ts(ev_t[order]),
+    })
+    counters.email += n_ev
+    return frame
