@@ -225,7 +225,7 @@ CATEGORY_PREF = np.array([
     [0.24, 0.18, 0.12, 0.10, 0.11, 0.15, 0.10],
     [0.13, 0.28, 0.20, 0.12, 0.05, 0.07, 0.15],
 ])
-ZIPF_EXPONENT = 0.9  # best-seller skew of product popularity
+ZIPF_EXPONENT = 0.75  # best-seller skew of product popularity
 
 
 @dataclass(frozen=True)

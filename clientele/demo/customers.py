@@ -292,7 +292,7 @@ def _regular_orders(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Or
     t = c.first_order_t[active]
     prev_fam = np.full(len(active), -1)
     base_continue = np.where(
-        c.repl_family >= 0, 0.76, 0.14 + 0.45 * c.engagement + 0.10 * c.ea)
+        c.repl_family >= 0, 0.78, 0.18 + 0.45 * c.engagement + 0.10 * c.ea)
     mean_gap = 210.0 / (0.6 + 1.6 * c.engagement)
     for rank in range(MAX_ORDER_RANK):
         if len(active) == 0:
