@@ -214,8 +214,23 @@ def test_customers_and_truth_line_up(brands: dict[str, dict[str, Any]]) -> None:
     assert customers["customer_id"].is_unique and len(customers) == N_CUSTOMERS
     online = customers["home_store_id"].isna()
     assert customers.loc[online, "advisor_id"].isna().all()
-    assert customers.loc[~online, "advisor_id"].str.match(r"^ADV-S\d{2}-\d{2}$").all()
+    assert customers.loc[~online, "advisor_id"].str.match(r"^ADV-S\d{2}-\d{3}$").all()
     assert 0.2 < customers["birth_year"].isna().mean() < 0.8
     assert 0.02 < truth["is_true_early_adopter"].mean() < 0.2
     products = _truth(brand, "products_truth")
     assert products["is_best_seller"].any() and products["next_product_id"].notna().mean() > 0.9
+
+
+def test_one_campaign_per_past_launch_within_capacity(brands: dict[str, dict[str, Any]]) -> None:
+    brand = brands["a"]
+    contacts = _read(brand, "campaign_contacts")
+    collections = _read(brand, "collections")
+    past = collections[pd.to_datetime(collections["launch_date"]) < pd.Timestamp("2026-10-01")]
+    assert set(contacts["campaign_id"]) == {f"CAMP-{c}" for c in past["collection_id"]}
+    assert not contacts.duplicated(["campaign_id", "customer_id"]).any()
+    stores = _read(brand, "stores").set_index("store_id")
+    capacity = stores["advisor_count"] * stores["advisor_capacity"]
+    home = _read(brand, "customers").set_index("customer_id")["home_store_id"]
+    per_store = contacts.groupby(["campaign_id", contacts["customer_id"].map(home)]).size()
+    assert per_store.notna().all()
+    assert (per_store <= capacity.reindex(per_store.index.get_level_values(1)).to_numpy()).all()

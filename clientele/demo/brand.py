@@ -110,7 +110,7 @@ def generate(
         raise ValueError("bad_row_rate must be in [0, 0.5)")
     started = time.perf_counter()
     out, truth_out = Path(out), Path(truth_out)
-    catalog = build_catalog(_seed(seed, 0))
+    catalog = build_catalog(_seed(seed, 0), customers)
     log.info("catalog: %d products, %d collections, %d stores", catalog.n_products,
              len(catalog.collections), len(catalog.stores))
 
@@ -134,7 +134,7 @@ def generate(
             first = i * CHUNK_SIZE + 1
             n = min(CHUNK_SIZE, customers - i * CHUNK_SIZE)
             rng = _seed(seed, 1, i)
-            chunk = generate_chunk(catalog, rng, first, n, counters)
+            chunk = generate_chunk(catalog, rng, first, n, customers, counters)
             for kind, count in inject_bad_rows(chunk.tables, rng, bad_row_rate,
                                                counters).items():
                 bad_rows[kind] += count

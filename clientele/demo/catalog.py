@@ -71,6 +71,9 @@ STORES: tuple[tuple[str, str, str, float], ...] = (
     ("JP", "Osaka", "Shinsaibashi", 0.8),
 )
 
+P_ONLINE_ONLY = 0.35  # clients with no home store nor advisor
+CLIENTS_PER_ADVISOR = 450  # portfolio of one sales advisor
+
 # --- Merchandise hierarchy. ---
 CATEGORIES: tuple[str, ...] = (
     "bags", "ready-to-wear", "shoes", "accessories", "jewellery", "beauty", "fragrance",
@@ -247,7 +250,8 @@ def collection_calendar() -> list[CollectionSpec]:
             ("HO", "Holiday", 12, 1, True),
         ):
             launch = dt.date(year, month, day)
-            if launch < HISTORY_START:
+            # A launch needs clients to target: skip those in the history's first weeks.
+            if launch < HISTORY_START + dt.timedelta(days=45):
                 continue
             specs.append(CollectionSpec(f"COL-{year}-{code}", f"{name} {year}", launch, capsule))
             if launch > HISTORY_END:
@@ -296,6 +300,7 @@ class Catalog:
     store_size: np.ndarray
     store_ids: np.ndarray
     advisor_count: np.ndarray
+    advisor_capacity: np.ndarray
     material_pref: np.ndarray = field(default_factory=lambda: np.zeros(0))
     color_pref: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -341,13 +346,22 @@ def _transition(spec: dict[str, tuple[tuple[str, float], ...]], base: np.ndarray
     return m
 
 
-def build_catalog(rng: np.random.Generator) -> Catalog:
-    """Stores, collections, products, stock and the sampling tables, from one generator."""
+def build_catalog(rng: np.random.Generator, customers: int) -> Catalog:
+    """Stores, collections, products, stock and the sampling tables, from one generator.
+
+    Only the stores' advisor counts depend on `customers`: a house staffs its stores
+    for its client base, so each advisor keeps a portfolio of a few hundred clients.
+    """
     # Stores.
     n_stores = len(STORES)
     store_ids = np.array([f"S{i + 1:02d}" for i in range(n_stores)], dtype=object)
     size = np.array([s[3] for s in STORES])
-    advisor_count = np.maximum(2, np.round(size * 6 + rng.integers(0, 3, n_stores))).astype(int)
+    country = np.array([MARKETS.index(s[0]) for s in STORES])
+    size_in_market = size / np.bincount(country, weights=size)[country]
+    store_clients = customers * (1.0 - P_ONLINE_ONLY) * MARKET_WEIGHTS[country] * size_in_market
+    advisor_count = np.maximum(
+        2, np.round(store_clients / CLIENTS_PER_ADVISOR * rng.uniform(0.8, 1.2, n_stores))
+    ).astype(int)
     stores = pd.DataFrame({
         "store_id": store_ids,
         "name": [f"Maison {s[1]} {s[2]}" for s in STORES],
@@ -614,8 +628,9 @@ def build_catalog(rng: np.random.Generator) -> Catalog:
         pref_family_cum=pref_family_cum, any_family_cum=any_family_cum,
         appetence_ref=appetence_ref, share_cat=share_cat, share_mat=share_mat,
         share_color=share_color, share_band=share_band,
-        store_country=np.array([MARKETS.index(s[0]) for s in STORES]), store_size=size,
+        store_country=country, store_size=size,
         store_ids=store_ids, advisor_count=advisor_count,
+        advisor_capacity=stores["advisor_capacity"].to_numpy(),
         material_pref=material_pref, color_pref=color_pref,
     )
 

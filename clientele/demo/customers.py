@@ -29,6 +29,7 @@ from clientele.demo.catalog import (
     MARKET_WEIGHTS,
     MARKETS,
     MATERIALS,
+    P_ONLINE_ONLY,
     PRICE_BANDS,
     REPLENISHABLE,
     RETURN_RATE,
@@ -49,7 +50,6 @@ START_US = np.datetime64(HISTORY_START.isoformat(), "us")
 US_PER_DAY = 86_400_000_000
 MAX_ORDER_RANK = 80  # safety bound on the k-th order loop; far above what anyone reaches
 P_PROSPECT = 0.075
-P_ONLINE_ONLY = 0.35
 APPETENCE_NOISE_CLIENT = 0.03
 CATEGORY_CUM = np.cumsum(CATEGORY_PREF, axis=1)
 
@@ -346,11 +346,30 @@ def _conversion_probability(ea: np.ndarray, app: np.ndarray) -> np.ndarray:
     return 0.004 + 0.02 * app + 0.55 * ea**1.5 * bump
 
 
+def _within_capacity(
+    store: np.ndarray, score: np.ndarray, candidates: np.ndarray, quota: np.ndarray
+) -> np.ndarray:
+    """The best-scored candidates of each store, at most quota[store] of them."""
+    idx = np.flatnonzero(candidates)
+    order = np.lexsort((idx, -score[idx], store[idx]))
+    idx = idx[order]
+    st = store[idx]
+    first = np.searchsorted(st, st)  # position of the store's first candidate
+    keep = (np.arange(len(idx)) - first) < quota[st]
+    out = np.zeros(len(store), dtype=bool)
+    out[idx[keep]] = True
+    return out
+
+
 def _launches(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
-    app: np.ndarray,
+    app: np.ndarray, quota: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Launch campaigns of past collections and the launch orders they (and word of mouth) bring."""
+    """Launch campaigns of past collections and the launch orders they (and word of mouth) bring.
+
+    Advisors contact the clients they believe most likely to buy, within their capacity
+    (`quota`: this chunk's share of each store's advisors x advisor_capacity).
+    """
     contacts, truths = [], []
     collection_ids = cat.collections["collection_id"].to_numpy()
     for ci in cat.past:
@@ -358,7 +377,7 @@ def _launches(
         existing = (c.first_order_t < launch - 7) & (c.churn_t > launch)
         eligible = existing & (c.home_store >= 0)
         score = c.ea + 0.15 * c.engagement + rng.normal(0.0, 0.2, c.n)
-        targeted = eligible & (score > 0.45)
+        targeted = _within_capacity(c.home_store, score, eligible & (score > 0.45), quota)
         control = targeted & (rng.random(c.n) < 0.2)
         p = _conversion_probability(c.ea, app[ci])
         mult = np.where(targeted & ~control, 1.0, np.where(control, 0.5, 0.35))
@@ -412,9 +431,10 @@ def _launches(
 
 
 def generate_chunk(
-    cat: Catalog, rng: np.random.Generator, first_number: int, n: int, counters: Counters,
+    cat: Catalog, rng: np.random.Generator, first_number: int, n: int, total: int,
+    counters: Counters,
 ) -> ChunkResult:
-    """Customers first_number..first_number+n-1 and all their activity, as contract frames."""
+    """Customers first_number..first_number+n-1 (of `total`) and all their activity."""
     c, gender_draw = _clients(cat, rng, n)
     cust_ids = make_ids("C", np.arange(first_number, first_number + n), 7)
 
@@ -425,7 +445,12 @@ def generate_chunk(
 
     ob = _Orders()
     _regular_orders(cat, rng, c, ob)
-    contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app)
+    # Each chunk gets its share of every store's contact capacity, so the whole brand
+    # respects it whatever the chunking.
+    capacity = cat.advisor_count * cat.advisor_capacity
+    done = first_number - 1
+    quota = capacity * (done + n) // total - capacity * done // total
+    contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app, quota)
     tables, stats, revenue = _assemble(cat, rng, c, cust_ids, ob, counters)
     tables["campaign_contacts"] = contacts
 
@@ -441,7 +466,7 @@ def generate_chunk(
     city = np.where(rng.random(n) < 0.06, None, city)
     adv_num = (rng.random(n) * cat.advisor_count[np.maximum(c.home_store, 0)]).astype(int) + 1
     store_id = np.where(home_country_store, cat.store_ids[np.maximum(c.home_store, 0)], None)
-    advisor = pd.Series(store_id).str.cat(pd.Series(adv_num).astype(str).str.zfill(2), sep="-")
+    advisor = pd.Series(store_id).str.cat(pd.Series(adv_num).astype(str).str.zfill(3), sep="-")
     tables["customers"] = pd.DataFrame({
         "customer_id": cust_ids,
         # A time of day only when the client was known before the day of the first order.
