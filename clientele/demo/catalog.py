@@ -8,7 +8,7 @@ against this catalog (see `clientele.demo.customers`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -301,8 +301,8 @@ class Catalog:
     store_ids: np.ndarray
     advisor_count: np.ndarray
     advisor_capacity: np.ndarray
-    material_pref: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    color_pref: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    material_pref: np.ndarray  # share of products per material: how tastes are spread
+    color_pref: np.ndarray
 
     @property
     def n_products(self) -> int:

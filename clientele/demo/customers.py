@@ -156,6 +156,18 @@ class _Orders:
         return np.concatenate(getattr(self, name))
 
 
+@dataclass
+class _Placed:
+    """Purchase orders once sorted by time, and their lines: what browsing and e-mail follow."""
+
+    cust: np.ndarray
+    t: np.ndarray
+    online: np.ndarray
+    canceled: np.ndarray
+    line_rank: np.ndarray  # position of each line's order in the arrays above
+    line_product: np.ndarray
+
+
 def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, np.ndarray]:
     """Draw who the chunk's customers are and what drives them (and the gender draw)."""
     country = rng.choice(len(MARKETS), n, p=MARKET_WEIGHTS)
@@ -451,7 +463,7 @@ def generate_chunk(
     done = first_number - 1
     quota = capacity * (done + n) // total - capacity * done // total
     contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app, quota)
-    tables, stats, revenue = _assemble(cat, rng, c, cust_ids, ob, counters)
+    tables, stats, revenue, placed = _assemble(cat, rng, c, cust_ids, ob, counters)
     tables["campaign_contacts"] = contacts
 
     # Customers, with what can be observed of them.
@@ -482,8 +494,8 @@ def generate_chunk(
         "phone_opt_in": c.phone_opt_in,
     })
 
-    tables["web_events"] = _web_events(cat, rng, c, cust_ids, ob, counters)
-    tables["email_events"] = _email_events(cat, rng, c, cust_ids, ob, counters)
+    tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters)
+    tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters)
 
     n_orders = stats.pop("_orders_per_customer")
     truth = pd.DataFrame({
@@ -515,7 +527,7 @@ def generate_chunk(
 def _assemble(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
     counters: Counters,
-) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray]:
+) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray, _Placed]:
     """Orders, lines, returns and reviews as contract frames, ids assigned in time order."""
     cust = ob.cat("cust")
     t = ob.cat("t")
@@ -634,20 +646,19 @@ def _assemble(
         "returned_lines": int(returned.sum()),
         "_orders_per_customer": per_customer,
     }
-    # Kept for the browsing and e-mail steps.
-    ob.sorted_cust, ob.sorted_t, ob.sorted_online = cust, t, online  # type: ignore[attr-defined]
-    ob.sorted_lines = (line_rank, line_product)  # type: ignore[attr-defined]
-    ob.sorted_canceled = canceled  # type: ignore[attr-defined]
-    return {"orders": orders, "order_lines": order_lines, "reviews": reviews}, stats, revenue
+    placed = _Placed(cust=cust, t=t, online=online, canceled=canceled, line_rank=line_rank,
+                     line_product=line_product)
+    tables = {"orders": orders, "order_lines": order_lines, "reviews": reviews}
+    return tables, stats, revenue, placed
 
 
 def _web_events(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
     counters: Counters,
 ) -> pd.DataFrame:
     """Browsing: views and carts of what is then bought, of similar products, and idle browsing."""
-    cust, t, online = ob.sorted_cust, ob.sorted_t, ob.sorted_online  # type: ignore[attr-defined]
-    line_rank, line_product = ob.sorted_lines  # type: ignore[attr-defined]
+    cust, t, online = placed.cust, placed.t, placed.online
+    line_rank, line_product = placed.line_rank, placed.line_product
     lc = cust[line_rank]
     lt = t[line_rank]
     lonline = online[line_rank]
@@ -691,7 +702,7 @@ def _web_events(
     ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii])
     ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod])
     ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t])
-    ev_type = np.concatenate([np.zeros(len(vi) + 0, dtype=np.int8), np.ones(len(ci), np.int8),
+    ev_type = np.concatenate([np.zeros(len(vi), dtype=np.int8), np.ones(len(ci), np.int8),
                               np.zeros(len(si) + len(ii), np.int8)])
     keep = (ev_t >= 0.0) & (ev_t < END_T) & (ev_prod >= 0)
     ev_cust, ev_prod, ev_t, ev_type = ev_cust[keep], ev_prod[keep], ev_t[keep], ev_type[keep]
@@ -709,12 +720,11 @@ def _web_events(
 
 
 def _email_events(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
+    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
     counters: Counters,
 ) -> pd.DataFrame:
     """Newsletters and launch e-mails; opens and clicks rise when a purchase is near."""
-    cust, t = ob.sorted_cust, ob.sorted_t  # type: ignore[attr-defined]
-    canceled = ob.sorted_canceled  # type: ignore[attr-defined]
+    cust, t, canceled = placed.cust, placed.t, placed.canceled
     # Orders sorted by client then time, to find each client's next order after a send.
     keys = cust[~canceled] * 4096.0 + t[~canceled]
     keys.sort()
