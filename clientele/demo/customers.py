@@ -699,11 +699,20 @@ def _web_events(
                         _pref_family(cat, rng, c, ii))
     idle_prod = _pick_products(cat, rng, cat.regular_period(idle_t), idle_fam, c, ii)
 
-    ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii])
-    ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod])
-    ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t])
+    # Abandoned carts: a cart alone does not mean a purchase.
+    ab_sim = np.flatnonzero(rng.random(len(si)) < 0.12)
+    ab_idle = np.flatnonzero(rng.random(len(ii)) < 0.04)
+    ab_cust = np.concatenate([lc[si][ab_sim], ii[ab_idle]])
+    ab_prod = np.concatenate([sim_prod[ab_sim], idle_prod[ab_idle]])
+    ab_t = np.concatenate([sim_t[ab_sim], idle_t[ab_idle]]) + rng.uniform(
+        0.001, 0.02, len(ab_sim) + len(ab_idle))
+
+    ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii, ab_cust])
+    ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod, ab_prod])
+    ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t, ab_t])
     ev_type = np.concatenate([np.zeros(len(vi), dtype=np.int8), np.ones(len(ci), np.int8),
-                              np.zeros(len(si) + len(ii), np.int8)])
+                              np.zeros(len(si) + len(ii), np.int8),
+                              np.ones(len(ab_cust), np.int8)])
     keep = (ev_t >= 0.0) & (ev_t < END_T) & (ev_prod >= 0)
     ev_cust, ev_prod, ev_t, ev_type = ev_cust[keep], ev_prod[keep], ev_t[keep], ev_type[keep]
     order = np.lexsort((ev_type, ev_prod, ev_cust, ev_t))
