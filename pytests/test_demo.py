@@ -234,3 +234,35 @@ def test_one_campaign_per_past_launch_within_capacity(brands: dict[str, dict[str
     per_store = contacts.groupby(["campaign_id", contacts["customer_id"].map(home)]).size()
     assert per_store.notna().all()
     assert (per_store <= capacity.reindex(per_store.index.get_level_values(1)).to_numpy()).all()
+
+
+def test_bench_measures_a_step_and_reads_dbt_results(tmp_path: Path) -> None:
+    import json
+    import sys
+
+    from clientele import bench
+
+    # A child that holds ~200 MB: its peak RSS must show, and its exit code be kept.
+    step = bench.run_step(
+        [sys.executable, "-c", "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+         "; raise SystemExit(3)"],
+        tmp_path / "step.log",
+    )
+    assert step["exit_code"] == 3 and not step["ok"]
+    assert step["peak_rss_mb"] > 190
+    target = tmp_path / "target"
+    target.mkdir()
+    results = [{"unique_id": f"model.x.m{i}", "status": "success", "execution_time": i / 10}
+               for i in range(20)] + [{"unique_id": "test.x.t", "status": "fail",
+                                      "execution_time": 0.1}]
+    (target / "run_results.json").write_text(json.dumps({"results": results, "elapsed_time": 3}))
+    timings = bench.model_timings(target)
+    assert timings["statuses"] == {"fail": 1, "success": 20}
+    assert len(timings["slowest"]) == bench.TOP_MODELS
+    assert timings["slowest"][0] == {"node": "model.x.m19", "status": "success", "seconds": 1.9}
+    assert bench.model_timings(tmp_path / "missing") == {"found": False}
+    page = bench.to_markdown({
+        "started": "now", "seed": 1, "machine": bench.machine_info(),
+        "runs": [{"customers": 10, "generate": step, "build": {"ok": True, "dbt": timings}}],
+    })
+    assert "| 10 |" in page and "model.x.m19" in page
