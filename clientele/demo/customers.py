@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clientele.demo.catalog import (
     ANY_FAMILY,
@@ -516,7 +517,8 @@ def generate_chunk(
         "routine_product_id": np.where(c.routine_product >= 0,
                                        cat.product_ids[np.maximum(c.routine_product, 0)], None),
         "upcoming_appetence": app[cat.upcoming],
-        "churn_date": to_ts(np.where(n_orders > 0, c.churn_t, np.nan)).astype("datetime64[D]"),
+        "churn_date": pd.arrays.ArrowExtensionArray(pa.array(  # a date, not a timestamp
+            to_ts(np.where(n_orders > 0, c.churn_t, np.nan)).astype("datetime64[D]"))),
         "is_churned": (n_orders > 0) & (c.churn_t < END_T),
         "n_orders": n_orders,
     })
