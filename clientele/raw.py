@@ -45,9 +45,13 @@ def to_contract_table(name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
     for column in table.columns:
         values = data[column.name]
         if pa.types.is_string(column.type):
-            # Keep nulls as nulls; everything else becomes text.
-            values = values.astype(object).where(values.notna(), None)
-            values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            try:
+                arrays.append(pa.array(values, type=column.type, from_pandas=True))
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                # Mixed values (numbers among text): keep nulls, make the rest text.
+                values = values.astype(object).where(values.notna(), None)
+                values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
         elif pa.types.is_date32(column.type):
             values = pd.to_datetime(values).dt.date
         elif pa.types.is_boolean(column.type):

@@ -109,7 +109,7 @@ def inject_bad_rows(
                                           -rows["unit_price"].to_numpy())
         else:
             rows["quantity"] = np.where(rng.random(len(rows)) < 0.5, 0,
-                                        rng.integers(1001, 50_000, len(rows)))
+                                        rng.integers(20_000, 100_000, len(rows)))
         extra_lines.append(rows)
     extra_lines.append(draw("order_lines_duplicate_key", lines))
     tables["order_lines"] = _concat([lines, *extra_lines])
