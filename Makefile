@@ -42,7 +42,7 @@ test: install lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci
 	@echo "make test: all checks passed"
 
 lint: install
-	$(BIN)/ruff check clientele pytests python_models
+	$(BIN)/ruff check .
 
 sql-lint: install
 	mkdir -p warehouse
