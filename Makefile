@@ -46,7 +46,7 @@ lint: install
 
 sql-lint: install
 	mkdir -p warehouse
-	CLIENTELE_DB=warehouse/sqlfluff.duckdb $(BIN)/sqlfluff lint models tests analyses snapshots \
+	CLIENTELE_DB=warehouse/sqlfluff.duckdb $(BIN)/sqlfluff lint models tests $(wildcard analyses snapshots) \
 		--templater dbt --processes 2
 
 pytest: install
