@@ -12,7 +12,7 @@ typed as (
         {{ clean_text('product_id') }} as product_id,
         {{ clean_text("name") }} as product_name,  -- noqa: RF04
         coalesce(lower({{ clean_text('category') }}), 'unknown') as category,
-        coalesce(lower({{ clean_text('family') }}), 'unknown') as family,
+        coalesce(lower({{ clean_text('family') }}), 'unknown') as family,  -- noqa: RF04
         lower({{ clean_text('subfamily') }}) as subfamily,
         {{ clean_text('collection_id') }} as collection_id,
         lower({{ clean_text('color') }}) as color,
