@@ -161,13 +161,15 @@ class BetaGeoNBD:
 
 
 def simulate_bgnbd(
-    r: float, alpha: float, a: float, b: float, T: np.ndarray, seed: int = 0
+    r: float, alpha: float, a: float, b: float, T: np.ndarray, seed: int = 0,
+    t_future: float = 0.0,
 ) -> pd.DataFrame:
     """Draw (frequency, recency, T) from a BG/NBD with known parameters.
 
     Vectorised: each customer gets a Poisson rate and a dropout probability; the
-    number of purchases before dropout is geometric, the purchase times are the
-    cumulative sums of exponential gaps, truncated at T.
+    number of repeat purchases before dropout is geometric, the purchase times
+    are the cumulative sums of exponential gaps, truncated at T. With
+    ``t_future`` > 0, ``future_frequency`` counts the purchases in (T, T + t_future].
     """
     rng = np.random.default_rng(seed)
     T = np.asarray(T, dtype=float)
@@ -176,14 +178,16 @@ def simulate_bgnbd(
     p = rng.beta(a, b, size=n)
     # Repeat purchases made before dropping out (dropout follows a repeat purchase).
     purchases_alive = rng.geometric(np.clip(p, 1e-12, 1))
-    max_events = int(min(np.quantile(lam * T, 0.9999) * 3 + 30, 2000))
+    horizon = T + t_future
+    max_events = int(min(np.quantile(lam * horizon, 0.9999) * 3 + 30, 2000))
     gaps = rng.exponential(1.0, size=(n, max_events)) / np.maximum(lam, 1e-12)[:, None]
     times = np.cumsum(gaps, axis=1)
-    index = np.arange(max_events)[None, :]
-    counted = (times <= T[:, None]) & (index < purchases_alive[:, None])
+    made = np.arange(max_events)[None, :] < purchases_alive[:, None]
+    counted = (times <= T[:, None]) & made
     x = counted.sum(axis=1)
     recency = np.where(x > 0, np.take_along_axis(times, np.maximum(x - 1, 0)[:, None], 1)[:, 0], 0)
-    return pd.DataFrame({"frequency": x, "recency": recency, "T": T})
+    future = ((times > T[:, None]) & (times <= horizon[:, None]) & made).sum(axis=1)
+    return pd.DataFrame({"frequency": x, "recency": recency, "T": T, "future_frequency": future})
 
 
 @dataclass

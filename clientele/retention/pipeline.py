@@ -62,7 +62,7 @@ class Settings:
     """Knobs set from dbt vars."""
 
     holdout_days: int = 90
-    min_events: int = 50
+    min_events: int = 100
     n_estimators: int = 200
     max_depth: int = 4
 

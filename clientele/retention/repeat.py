@@ -60,7 +60,9 @@ def fit_bgnbd(rfm: pd.DataFrame, penalizer: float = 0.001) -> BetaGeoNBD:
                                                 rfm["T"] / 7)
 
 
-def bgnbd_predictions(model: BetaGeoNBD, rfm: pd.DataFrame, horizons: tuple[int, ...]) -> pd.DataFrame:
+def bgnbd_predictions(
+    model: BetaGeoNBD, rfm: pd.DataFrame, horizons: tuple[int, ...]
+) -> pd.DataFrame:
     """p_alive, expected orders and P(any order) over each horizon (days)."""
     x, tx, T = rfm["frequency"], rfm["recency"] / 7, rfm["T"] / 7
     out = pd.DataFrame({"customer_id": rfm["customer_id"], "p_alive": model.p_alive(x, tx, T)})
@@ -126,16 +128,18 @@ class RepeatPurchaseModel:
     n_estimators: int = 200
     max_depth: int = 4
     learning_rate: float = 0.05
-    n_jobs: int = 2
+    n_jobs: int = 1
     random_state: int = 0
     name: str = "repeat_xgb"
 
-    def _encode(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """Categories as integer codes (unknown = NaN)."""
         X = frame.drop(columns=["customer_id"], errors="ignore").copy()
         X = X.reindex(columns=self.columns_)
         for c in CATEGORICAL:
-            X[c] = pd.Categorical(X[c].astype(str), categories=self.categories_[c])
-        return X.astype({c: float for c in X.columns if c not in CATEGORICAL})
+            codes = self.categories_[c].get_indexer(X[c].astype(str)).astype(float)
+            X[c] = np.where(codes < 0, np.nan, codes)
+        return X.to_numpy(dtype=float)
 
     def fit(self, features: pd.DataFrame, orders_in_horizon: pd.Series) -> RepeatPurchaseModel:
         """``features`` at date - horizon; ``orders_in_horizon`` indexed by customer_id."""
@@ -147,7 +151,7 @@ class RepeatPurchaseModel:
         X = self._encode(features)
         params = dict(n_estimators=self.n_estimators, max_depth=self.max_depth,
                       learning_rate=self.learning_rate, subsample=0.8, colsample_bytree=0.8,
-                      tree_method="hist", enable_categorical=True, n_jobs=self.n_jobs,
+                      tree_method="hist", max_bin=64, n_jobs=self.n_jobs,
                       random_state=self.random_state, min_child_weight=5.0)
         self.classifier_ = xgb.XGBClassifier(eval_metric="logloss", **params).fit(X, y > 0)
         self.regressor_ = xgb.XGBRegressor(objective="count:poisson", **params).fit(X, y)

@@ -81,8 +81,8 @@ top_categories as (
         category as first_order_top_category
     from category_amounts
     qualify row_number() over (
-        partition by customer_id order by category_amount desc, category
-    ) = 1
+            partition by customer_id order by category_amount desc, category asc
+        ) = 1
 
 ),
 
