@@ -65,6 +65,8 @@ class Settings:
     min_events: int = 100
     n_estimators: int = 200
     max_depth: int = 4
+    snapshots: int = 4
+    snapshot_step_days: int = 30
 
 
 def _fit_timing(data: SecondPurchaseData, s: Settings) -> tuple[TimingModel, str]:
@@ -96,24 +98,37 @@ def _safe_bgnbd(rfm: pd.DataFrame) -> BetaGeoNBD | None:
 def _fit_supervised(
     inputs: RetentionInputs, date: pd.Timestamp, s: Settings
 ) -> tuple[RepeatPurchaseModel | None, str]:
-    """Train at date - HORIZON on the orders of (date - HORIZON, date]."""
-    start = date - pd.Timedelta(days=HORIZON)
-    rfm_start = rfm_at(inputs.purchases, start)
-    if rfm_start.empty:
-        return None, f"no customer before {start.date()}: supervised model not trained"
-    labels = orders_between(inputs.purchases, start, date)
-    positives = int(labels.reindex(rfm_start["customer_id"]).fillna(0).gt(0).sum())
-    if positives < s.min_events:
-        reason = (f"only {positives} customers ordered again in the training horizon "
+    """Train on snapshots before ``date``: features at start, orders in (start, start + HORIZON].
+
+    Snapshots start HORIZON days before ``date`` and step back ``snapshot_step_days``
+    (``snapshots`` of them, while customers exist): more examples and more than one
+    season, and every label window ends on or before ``date``.
+    """
+    frames, labels = [], []
+    for k in range(max(s.snapshots, 1)):
+        start = date - pd.Timedelta(days=HORIZON + k * s.snapshot_step_days)
+        rfm_start = rfm_at(inputs.purchases, start)
+        if len(rfm_start) < 2:
+            break
+        y = orders_between(inputs.purchases, start, start + pd.Timedelta(days=HORIZON))
+        feats = customer_features(inputs.purchases, inputs.first_purchases, inputs.engagement,
+                                  start, HORIZON, _safe_bgnbd(rfm_start))
+        frames.append(feats)
+        labels.append(y.reindex(feats["customer_id"]).fillna(0).to_numpy(float))
+    if not frames:
+        return None, f"no customer before {date.date()}: supervised model not trained"
+    y_all = np.concatenate(labels)
+    positives = int((y_all > 0).sum())
+    if positives < s.min_events or positives == len(y_all):
+        reason = (f"only {positives} customer-snapshots with an order in the training horizon "
                   f"(< {s.min_events}): supervised model not trained")
         LOG.warning("customer predictions: %s", reason)
         return None, reason
-    feats = customer_features(inputs.purchases, inputs.first_purchases, inputs.engagement,
-                              start, HORIZON, _safe_bgnbd(rfm_start))
     model = RepeatPurchaseModel(horizon=HORIZON, n_estimators=s.n_estimators,
-                                max_depth=s.max_depth).fit(feats, labels)
-    LOG.info("supervised repeat model: %d customers, %d positives", model.n_train_,
-             model.n_positive_)
+                                max_depth=s.max_depth).fit(pd.concat(frames, ignore_index=True),
+                                                           y_all)
+    LOG.info("supervised repeat model: %d customer-snapshots (%d snapshots), %d positives",
+             model.n_train_, len(frames), model.n_positive_)
     return model, ""
 
 
@@ -150,11 +165,7 @@ def _timing_backtest(inputs: RetentionInputs, cutoff: pd.Timestamp, as_of: pd.Ti
                                         inputs.engagement, cutoff)
     fp = data.frame
     one_time = np.flatnonzero(fp["event_day"].isna().to_numpy())
-    sub = SecondPurchaseData(
-        frame=fp.iloc[one_time].reset_index(drop=True), cutoff=cutoff,
-        engagement_now={k: v[one_time] for k, v in data.engagement_now.items()},
-        recent_now={k: v[one_time] for k, v in data.recent_now.items()},
-    )
+    sub = data.subset(one_time)
     models: dict[str, TimingModel] = {"naive": KaplanMeierTiming().fit(data)}
     note = {"naive": "overall distribution of time to second purchase (Kaplan-Meier per "
                      "period), conditional on days since the first order"}
@@ -337,11 +348,7 @@ def score_second_purchase(inputs: RetentionInputs, as_of: object,
     model, reason = _fit_timing(data, s)
     fp = data.frame
     one_time = np.flatnonzero(fp["event_day"].isna().to_numpy())
-    sub = SecondPurchaseData(
-        frame=fp.iloc[one_time].reset_index(drop=True), cutoff=as_of,
-        engagement_now={k: v[one_time] for k, v in data.engagement_now.items()},
-        recent_now={k: v[one_time] for k, v in data.recent_now.items()},
-    )
+    sub = data.subset(one_time)
     f = sub.frame
     out = pd.DataFrame({
         "customer_id": f["customer_id"].to_numpy(),

@@ -141,9 +141,9 @@ class RepeatPurchaseModel:
             X[c] = np.where(codes < 0, np.nan, codes)
         return X.to_numpy(dtype=float)
 
-    def fit(self, features: pd.DataFrame, orders_in_horizon: pd.Series) -> RepeatPurchaseModel:
-        """``features`` at date - horizon; ``orders_in_horizon`` indexed by customer_id."""
-        y = orders_in_horizon.reindex(features["customer_id"]).fillna(0).to_numpy(float)
+    def fit(self, features: pd.DataFrame, orders_in_horizon: np.ndarray) -> RepeatPurchaseModel:
+        """``features`` at the start of a horizon; ``orders_in_horizon`` aligned to its rows."""
+        y = np.asarray(orders_in_horizon, dtype=float)
         if (y > 0).sum() == 0 or (y > 0).all():
             raise ValueError("the training labels have a single class")
         self.columns_ = [c for c in features.columns if c != "customer_id"]

@@ -56,17 +56,39 @@ class SecondPurchaseData:
     ``frame`` has one row per customer: customer_id, market, first_order_date,
     elapsed (days from the first order to the cutoff), event_day (days from the
     first to the second purchase when it happened on or before the cutoff, else
-    NaN) and the static features. ``engagement_at_bin`` holds, per engagement
-    kind, an (n, len(BINS)) array of counts since the first order known at each
-    period start, and ``engagement_now`` the counts known at the cutoff.
+    NaN) and the static features.
+
+    Engagement is time-varying, measured at a landmark day L since the first
+    order: events in [0, L) (``*_since_first``), in [L - 30, L) (``*_last_30d``)
+    and the staleness (period start - L). At prediction time the freshest
+    landmark for period j is min(period start, elapsed + 1): for periods ahead,
+    engagement is stale. Training rows draw L uniformly in [0, period start] so
+    that the model learns how much stale engagement still says (training with
+    L = period start and predicting with stale values overstated the hazard of
+    recent buyers three-fold on the demo brand). Arrays are (n, len(BINS)) per
+    engagement kind.
     """
 
     frame: pd.DataFrame
     cutoff: pd.Timestamp
-    engagement_at_bin: dict[str, np.ndarray] = field(default_factory=dict)
-    recent_at_bin: dict[str, np.ndarray] = field(default_factory=dict)
-    engagement_now: dict[str, np.ndarray] = field(default_factory=dict)
-    recent_now: dict[str, np.ndarray] = field(default_factory=dict)
+    train_since: dict[str, np.ndarray] = field(default_factory=dict)
+    train_recent: dict[str, np.ndarray] = field(default_factory=dict)
+    train_staleness: np.ndarray | None = None
+    pred_since: dict[str, np.ndarray] = field(default_factory=dict)
+    pred_recent: dict[str, np.ndarray] = field(default_factory=dict)
+    pred_staleness: np.ndarray | None = None
+
+    def subset(self, rows: np.ndarray) -> SecondPurchaseData:
+        """The same data restricted to some customers (positions)."""
+        return SecondPurchaseData(
+            frame=self.frame.iloc[rows].reset_index(drop=True), cutoff=self.cutoff,
+            train_since={k: v[rows] for k, v in self.train_since.items()},
+            train_recent={k: v[rows] for k, v in self.train_recent.items()},
+            train_staleness=None if self.train_staleness is None else self.train_staleness[rows],
+            pred_since={k: v[rows] for k, v in self.pred_since.items()},
+            pred_recent={k: v[rows] for k, v in self.pred_recent.items()},
+            pred_staleness=None if self.pred_staleness is None else self.pred_staleness[rows],
+        )
 
 
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -114,18 +136,19 @@ def family_rebuy_features(families: pd.DataFrame, cutoff: pd.Timestamp) -> pd.Da
 
 
 def _engagement_counts(
-    offsets: pd.DataFrame, index: pd.Index, start: np.ndarray, end: np.ndarray
+    offsets: pd.DataFrame, n: int, start: np.ndarray, end: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Per kind, events with start <= offset < end (per-customer bounds, aligned to index)."""
-    out: dict[str, np.ndarray] = {}
-    pos = index.get_indexer(offsets["customer_id"])
-    ok = pos >= 0
-    pos, off, kind = pos[ok], offsets["offset"].to_numpy()[ok], offsets["event_kind"].to_numpy()[ok]
+    """Per kind, events with start <= offset < end (per-customer bounds).
+
+    ``offsets`` has pos (row of the customer), event_kind and offset (days since
+    the first order).
+    """
+    pos = offsets["pos"].to_numpy()
+    off = offsets["offset"].to_numpy()
+    kind = offsets["event_kind"].to_numpy()
     inside = (off >= start[pos]) & (off < end[pos])
-    for k in ENGAGEMENT_KINDS:
-        sel = inside & (kind == k)
-        out[k] = np.bincount(pos[sel], minlength=len(index)).astype(float)
-    return out
+    return {k: np.bincount(pos[inside & (kind == k)], minlength=n).astype(float)
+            for k in ENGAGEMENT_KINDS}
 
 
 def prepare_second_purchase_data(
@@ -133,6 +156,7 @@ def prepare_second_purchase_data(
     families: pd.DataFrame,
     engagement: pd.DataFrame,
     cutoff: pd.Timestamp,
+    seed: int = 0,
 ) -> SecondPurchaseData:
     """Features known at ``cutoff`` for every customer whose first purchase is on or before it."""
     cutoff = pd.Timestamp(cutoff)
@@ -149,27 +173,41 @@ def prepare_second_purchase_data(
     fp = fp.merge(family_rebuy_features(families, cutoff), on="customer_id", how="left")
     fp["basket_families"] = fp["basket_families"].fillna(0)
 
-    index = pd.Index(fp["customer_id"])
     ev = engagement[pd.to_datetime(engagement["event_date"]) <= cutoff]
-    ev = ev.merge(fp[["customer_id", "first_order_date"]], on="customer_id")
+    ev = ev.merge(fp[["customer_id", "first_order_date"]].reset_index(names="pos"),
+                  on="customer_id")
     offsets = pd.DataFrame({
-        "customer_id": ev["customer_id"].to_numpy(),
+        "pos": ev["pos"].to_numpy(),
         "event_kind": ev["event_kind"].to_numpy(),
         "offset": _days(ev["event_date"], ev["first_order_date"]).to_numpy(),
     })
     n = len(fp)
-    pre = _engagement_counts(offsets, index, np.full(n, -90), np.zeros(n))
+    pre = _engagement_counts(offsets, n, np.full(n, -90), np.zeros(n))
     fp["pre_purchase_engagement"] = sum(pre.values()) if pre else 0.0
     data = SecondPurchaseData(frame=fp, cutoff=cutoff)
-    for j, (lo, _) in enumerate(BINS):
-        cum = _engagement_counts(offsets, index, np.zeros(n), np.full(n, lo))
-        rec = _engagement_counts(offsets, index, np.full(n, lo - 30), np.full(n, lo))
-        for k in ENGAGEMENT_KINDS:
-            data.engagement_at_bin.setdefault(k, np.zeros((n, len(BINS))))[:, j] = cum[k]
-            data.recent_at_bin.setdefault(k, np.zeros((n, len(BINS))))[:, j] = rec[k]
-    e = fp["elapsed"].to_numpy()
-    data.engagement_now = _engagement_counts(offsets, index, np.zeros(n), e + 1.0)
-    data.recent_now = _engagement_counts(offsets, index, e - 29.0, e + 1.0)
+    rng = np.random.default_rng(seed)
+    e = fp["elapsed"].to_numpy(float)
+    lo_all = np.array([b[0] for b in BINS], dtype=float)
+    data.train_staleness = np.zeros((n, len(BINS)))
+    data.pred_staleness = np.zeros((n, len(BINS)))
+    for k in ENGAGEMENT_KINDS:
+        for store in (data.train_since, data.train_recent, data.pred_since, data.pred_recent):
+            store[k] = np.zeros((n, len(BINS)))
+    for j, lo in enumerate(lo_all):
+        landmarks = {
+            "train": np.floor(rng.random(n) * (lo + 1)),
+            "pred": np.minimum(lo, e + 1),
+        }
+        for which, landmark in landmarks.items():
+            since = _engagement_counts(offsets, n, np.zeros(n), landmark)
+            recent = _engagement_counts(offsets, n, landmark - 30, landmark)
+            target_since = data.train_since if which == "train" else data.pred_since
+            target_recent = data.train_recent if which == "train" else data.pred_recent
+            for k in ENGAGEMENT_KINDS:
+                target_since[k][:, j] = since[k]
+                target_recent[k][:, j] = recent[k]
+            staleness = data.train_staleness if which == "train" else data.pred_staleness
+            staleness[:, j] = lo - landmark
     return data
 
 
@@ -264,13 +302,14 @@ def _add_period_features(
     lo, hi = BINS[j]
     part["period_start"] = float(lo)
     part["period_length"] = float(hi - lo + 1)
+    since = data.pred_since if now else data.train_since
+    recent = data.pred_recent if now else data.train_recent
+    staleness = data.pred_staleness if now else data.train_staleness
     for k in ENGAGEMENT_KINDS:
-        if now:
-            part[f"{k}_since_first"] = data.engagement_now[k][rows]
-            part[f"{k}_last_30d"] = data.recent_now[k][rows]
-        else:
-            part[f"{k}_since_first"] = data.engagement_at_bin[k][rows, j]
-            part[f"{k}_last_30d"] = data.recent_at_bin[k][rows, j]
+        part[f"{k}_since_first"] = since[k][rows, j]
+        part[f"{k}_last_30d"] = recent[k][rows, j]
+    if ENGAGEMENT_KINDS:
+        part["engagement_staleness"] = staleness[rows, j]
     return part
 
 
