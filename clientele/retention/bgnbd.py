@@ -91,6 +91,8 @@ class BetaGeoNBD:
             )
             if np.isfinite(result.fun) and (best is None or result.fun < best.fun):
                 best = result
+            if best is not None and best.success:
+                break  # the second start is only a fallback
         if best is None:
             raise RuntimeError("BG/NBD: the optimiser found no finite likelihood")
         r, alpha, a, b = np.exp(best.x)

@@ -63,8 +63,8 @@ class Settings:
 
     holdout_days: int = 90
     min_events: int = 100
-    n_estimators: int = 200
-    max_depth: int = 4
+    n_estimators: int = 120
+    max_depth: int = 3
     snapshots: int = 4
     snapshot_step_days: int = 30
 

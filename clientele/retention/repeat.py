@@ -125,8 +125,8 @@ class RepeatPurchaseModel:
     """
 
     horizon: int = 90
-    n_estimators: int = 200
-    max_depth: int = 4
+    n_estimators: int = 120
+    max_depth: int = 3
     learning_rate: float = 0.05
     n_jobs: int = 1
     random_state: int = 0

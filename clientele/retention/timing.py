@@ -325,8 +325,8 @@ class HazardTimingModel(TimingModel):
         Threads for XGBoost.
     """
 
-    n_estimators: int = 200
-    max_depth: int = 4
+    n_estimators: int = 120
+    max_depth: int = 3
     learning_rate: float = 0.05
     min_child_weight: float = 5.0
     n_jobs: int = 1
