@@ -20,7 +20,6 @@ the same elapsed time) and ``BGNBDTiming`` (BG/NBD for customers with x = 0).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,8 +27,6 @@ import pandas as pd
 import xgboost as xgb
 
 from clientele.retention.bgnbd import BetaGeoNBD
-
-LOG = logging.getLogger("clientele.retention")
 
 #: Follow-up periods (days since the first order, inclusive) of the hazard model.
 BINS: tuple[tuple[int, int], ...] = (
