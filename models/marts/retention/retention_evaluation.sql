@@ -1,0 +1,29 @@
+{#- Backtest figures of the retention models next to their baselines, with
+    model_evaluation's columns and types. -#}
+with
+
+backtest as (
+
+    select * from {{ ref('retention_backtest') }}
+
+),
+
+typed as (
+
+    select
+        cast(area as varchar) as area,
+        cast(model_name as varchar) as model_name,
+        cast(is_baseline as boolean) as is_baseline,
+        cast(metric as varchar) as metric,
+        cast(k as integer) as k,
+        cast(segment as varchar) as segment,
+        cast(metric_value as double) as metric_value,
+        cast(n_evaluated as bigint) as n_evaluated,
+        cast(cutoff_date as date) as cutoff_date,
+        cast(as_of_date as date) as as_of_date,
+        cast(notes as varchar) as notes
+    from backtest
+
+)
+
+select * from typed
