@@ -35,12 +35,13 @@ def model(dbt, session):
             "k": 1, "silhouette": None, "stability_ari": None, "inertia": None,
             "is_chosen": True,
             "reason": f"too few buyers ({len(buyers)} < {min_buyers}): one cluster",
-            "n_customers": len(buyers), "features_used": "", "as_of_date": as_of,
+            "n_customers": len(buyers), "features_used": "",
+            "as_of_date": pd.Timestamp(as_of).date(),
         }], columns=COLUMNS).astype({"silhouette": "float64", "stability_ari": "float64",
                                      "inertia": "float64"})
     clusterer = clusterer_from_config(dbt).fit(buyers)
     table = clusterer.selection_.copy()
     table["n_customers"] = len(buyers)
     table["features_used"] = ", ".join(clusterer.scaler_.columns_)
-    table["as_of_date"] = as_of
+    table["as_of_date"] = pd.Timestamp(as_of).date()
     return table[COLUMNS]

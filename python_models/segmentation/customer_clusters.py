@@ -58,5 +58,6 @@ def model(dbt, session):
         out.loc[is_buyer, column] = mapped.to_numpy()
     out["cluster_id"] = out["cluster_id"].astype("int64")
     out["n_clusters"] = k
+    out["as_of_date"] = pd.to_datetime(out["as_of_date"]).dt.date
     log.info("customer_clusters: %d customers, %d buyers in %d clusters", len(out), len(buyers), k)
     return out

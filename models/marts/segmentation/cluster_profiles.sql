@@ -57,7 +57,7 @@ profiles as (
         avg(low_review_share) as low_review_share,
         avg(late_delivery_share) as late_delivery_share,
         mode(rfm_group) as main_rfm_group,
-        any_value(as_of_date) as as_of_date
+        cast(any_value(as_of_date) as date) as as_of_date
     from joined
     group by cluster_id
 

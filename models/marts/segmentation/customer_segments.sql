@@ -26,6 +26,7 @@ segments as (
     select
         rfm.customer_id,
         rfm.as_of_date,
+        cast(rfm.as_of_date as timestamp) as segmented_at,
         rfm.rfm_group,
         rfm.rfm_cell,
         rfm.group_rank,
