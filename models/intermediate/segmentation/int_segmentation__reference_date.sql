@@ -41,10 +41,10 @@ eligible as (
     select
         month_buyers.snapshot_date,
         month_buyers.snapshot_date >= cast({{ dbt.dateadd(
-            'month', var('segmentation_min_history_months', 6), 'history_bounds.first_purchase_date') }} as date)
+            'month', (var('segmentation_min_history_months', 6) | int), 'history_bounds.first_purchase_date') }} as date)
             as has_history,
         month_buyers.snapshot_date <= cast({{ dbt.dateadd(
-            'month', - var('segmentation_stability_months', 12), 'history_bounds.last_month_end') }} as date)
+            'month', - (var('segmentation_stability_months', 12) | int), 'history_bounds.last_month_end') }} as date)
             as has_horizon
     from month_buyers
     cross join history_bounds
