@@ -98,13 +98,15 @@ def describe_clusters(
                 recent=bool(recent[cid]), lapsed=bool(lapsed[cid]), repeat=bool(repeat[cid]),
                 high_spend=bool(high_spend[cid]), low_spend=bool(low_spend[cid]),
                 unhappy=bool(unhappy[cid] or late_hit[cid]),
+                large_baskets=bool(basket[cid] >= threshold),
             ),
         })
     return pd.DataFrame(rows)
 
 
 def _action(
-    *, recent: bool, lapsed: bool, repeat: bool, high_spend: bool, low_spend: bool, unhappy: bool
+    *, recent: bool, lapsed: bool, repeat: bool, high_spend: bool, low_spend: bool, unhappy: bool,
+    large_baskets: bool = False,
 ) -> str:
     if unhappy and (high_spend or repeat):
         return ("Priority service recovery: personal follow-up on the bad experience and a "
@@ -118,6 +120,9 @@ def _action(
         return "Win back: personalised offer on their past favourites, ask why they stopped"
     if repeat:
         return "Grow the relationship: loyalty programme, cross-sell complementary categories"
+    if large_baskets or high_spend:
+        return ("Turn big first baskets into a relationship: personal follow-up with premium "
+                "recommendations matched to what they bought")
     if recent:
         return ("Second-purchase nudge within the next weeks: cross-sell from the first order, "
                 "timed incentive")
