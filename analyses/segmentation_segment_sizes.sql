@@ -78,4 +78,4 @@ both_segmentations as (
 )
 
 select * from both_segmentations
-order by segmentation desc, segment_order
+order by segmentation desc, segment_order asc

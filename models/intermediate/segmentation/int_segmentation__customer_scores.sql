@@ -97,10 +97,10 @@ scored as (
     from snapshots
     left join buyers_grouped
         on snapshots.snapshot_date = buyers_grouped.snapshot_date
-        and snapshots.customer_id = buyers_grouped.customer_id
+            and snapshots.customer_id = buyers_grouped.customer_id
     left join rfm_groups
         on buyers_grouped.r_score = rfm_groups.r_score
-        and buyers_grouped.fm_score = rfm_groups.fm_score
+            and buyers_grouped.fm_score = rfm_groups.fm_score
 
 ),
 

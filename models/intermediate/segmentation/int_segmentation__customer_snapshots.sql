@@ -112,7 +112,7 @@ order_activity as (
         ) as late_delivery_count
     from snapshot_flags
     inner join customer_orders
-        on customer_orders.order_date <= snapshot_flags.snapshot_date
+        on snapshot_flags.snapshot_date >= customer_orders.order_date
     group by snapshot_flags.snapshot_date, customer_orders.customer_id
 
 ),
@@ -140,7 +140,7 @@ review_activity as (
         avg(case when customer_reviews.review_score <= 2 then 1.0 else 0.0 end) as low_review_share
     from snapshot_flags
     inner join customer_reviews
-        on customer_reviews.review_date <= snapshot_flags.snapshot_date
+        on snapshot_flags.snapshot_date >= customer_reviews.review_date
     group by snapshot_flags.snapshot_date, customer_reviews.customer_id
 
 ),
@@ -155,7 +155,7 @@ known_customers as (
     from snapshot_flags
     inner join customers
         on customers.first_seen_at is null
-        or cast(customers.first_seen_at as date) <= snapshot_flags.snapshot_date
+            or cast(customers.first_seen_at as date) <= snapshot_flags.snapshot_date
 
 ),
 
@@ -183,7 +183,7 @@ features as (
         case
             when order_activity.frequency >= 2
                 then {{ dbt.datediff('order_activity.first_purchase_date', 'order_activity.last_purchase_date', 'day') }}
-                / (order_activity.frequency - 1.0)
+                    / (order_activity.frequency - 1.0)
         end as avg_days_between_orders,
         cast(coalesce(review_activity.review_count, 0) as bigint) as review_count,
         review_activity.avg_review_score,
@@ -197,10 +197,10 @@ features as (
     from known_customers
     left join order_activity
         on known_customers.snapshot_date = order_activity.snapshot_date
-        and known_customers.customer_id = order_activity.customer_id
+            and known_customers.customer_id = order_activity.customer_id
     left join review_activity
         on known_customers.snapshot_date = review_activity.snapshot_date
-        and known_customers.customer_id = review_activity.customer_id
+            and known_customers.customer_id = review_activity.customer_id
 
 )
 

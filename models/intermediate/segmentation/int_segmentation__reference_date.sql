@@ -82,7 +82,7 @@ chosen as (
                     then '{{ var("segmentation_stability_months", 12) }} months before the last month end'
                 when candidates.first_with_history is not null
                     then 'history shorter than the horizon: first month end with '
-                    || '{{ var("segmentation_min_history_months", 6) }} months of history'
+                        || '{{ var("segmentation_min_history_months", 6) }} months of history'
                 else 'short history: first month end with enough buyers'
             end
         {%- endif %} as reference_reason

@@ -50,7 +50,7 @@ history as (
     from month_ends
     left join cluster_history
         on month_ends.snapshot_date = cluster_history.snapshot_date
-        and month_ends.customer_id = cluster_history.customer_id
+            and month_ends.customer_id = cluster_history.customer_id
 
 )
 

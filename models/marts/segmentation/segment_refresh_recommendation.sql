@@ -22,7 +22,7 @@ cadences as (
         values
         (1, 'daily'), (7, 'weekly'), (14, 'every two weeks'), (30, 'monthly'),
         (61, 'every two months'), (91, 'quarterly'), (182, 'every six months'), (365, 'yearly')
-    ) as cadence_list (cadence_days, cadence_name)
+    ) as cadence_list (cadence_days, cadence_name)  -- noqa: AL05
 
 ),
 
@@ -67,9 +67,9 @@ summary as (
             case
                 when ordered.horizon_days = first_below.first_below_days
                     then coalesce(ordered.previous_days, 0)
-                    + (coalesce(ordered.previous_ari, 1.0) - {{ threshold }})
-                    * (ordered.horizon_days - coalesce(ordered.previous_days, 0))
-                    / nullif(coalesce(ordered.previous_ari, 1.0) - ordered.ari, 0)
+                        + (coalesce(ordered.previous_ari, 1.0) - {{ threshold }})
+                        * (ordered.horizon_days - coalesce(ordered.previous_days, 0))
+                        / nullif(coalesce(ordered.previous_ari, 1.0) - ordered.ari, 0)
             end
         ) as days_to_threshold
     from ordered
@@ -109,15 +109,15 @@ with_cadence as (
         case
             when recommended.days_to_threshold is null
                 then 'ARI stayed at or above the threshold over the '
-                || cast(recommended.months_observed as varchar)
-                || ' observed months: the interval is a lower bound'
+                    || cast(recommended.months_observed as varchar)
+                    || ' observed months: the interval is a lower bound'
             else 'ARI falls below the threshold after about '
                 || cast(cast(round(recommended.days_to_threshold) as integer) as varchar)
                 || ' days (linear interpolation between month ends)'
         end as notes
     from recommended
     left join cadences
-        on cadences.cadence_days <= recommended.usable_days
+        on recommended.usable_days >= cadences.cadence_days
     group by all
 
 )

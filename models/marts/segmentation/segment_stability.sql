@@ -60,7 +60,7 @@ paired as (
 labelled as (
 
     select
-        'rfm_groups' as method,
+        'rfm_groups' as method,  -- noqa: RF04
         reference_date,
         compared_date,
         reference_rfm_group as label_a,
@@ -70,7 +70,7 @@ labelled as (
     union all
 
     select
-        'clusters' as method,
+        'clusters' as method,  -- noqa: RF04
         reference_date,
         compared_date,
         cast(reference_cluster_id as varchar) as label_a,
@@ -81,7 +81,7 @@ labelled as (
     union all
 
     select
-        'clusters_frozen_vs_refit' as method,
+        'clusters_frozen_vs_refit' as method,  -- noqa: RF04
         reference_date,
         compared_date,
         cast(later_cluster_id_frozen as varchar) as label_a,
@@ -138,8 +138,8 @@ stability as (
     from ari
     inner join agreement
         on ari.method = agreement.method
-        and ari.reference_date = agreement.reference_date
-        and ari.compared_date = agreement.compared_date
+            and ari.reference_date = agreement.reference_date
+            and ari.compared_date = agreement.compared_date
 
 )
 

@@ -34,14 +34,14 @@ moves as (
         on periods.period_start = start_state.snapshot_date
     inner join history as end_state
         on periods.period_end = end_state.snapshot_date
-        and start_state.customer_id = end_state.customer_id
+            and start_state.customer_id = end_state.customer_id
 
 ),
 
 labelled as (
 
     select
-        'rfm_groups' as method,
+        'rfm_groups' as method,  -- noqa: RF04
         period_start,
         period_end,
         start_rfm_group as from_segment,
@@ -51,7 +51,7 @@ labelled as (
     union all
 
     select
-        'clusters' as method,
+        'clusters' as method,  -- noqa: RF04
         period_start,
         period_end,
         cast(start_cluster_id as varchar) as from_segment,
