@@ -248,6 +248,18 @@ class SegmentClusterer:
         log.info("clustering: chose k=%d (%s)", chosen, reason)
         return table
 
+    def silhouette_of(self, frame: pd.DataFrame, labels: np.ndarray | pd.Series) -> float:
+        """Silhouette of any labelling of `frame` (e.g. a baseline such as RFM groups) on the
+        fitted scaled features, with the same fixed-seed sample size as for k selection."""
+        x = self.scaler_.transform(frame)
+        labels = np.asarray(labels)
+        rng = np.random.default_rng(self.random_state + 1)
+        sample = rng.choice(len(x), min(self.silhouette_sample, len(x)), replace=False)
+        if len(np.unique(labels[sample])) < 2:
+            return float("nan")
+        with threadpool_limits(limits=self.n_threads):
+            return float(silhouette_score(x[sample], labels[sample]))
+
     def _kmeans(self, k: int, seed_offset: int = 0) -> KMeans:
         return KMeans(
             n_clusters=k, n_init=self.n_init, random_state=self.random_state + seed_offset

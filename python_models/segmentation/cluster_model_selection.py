@@ -8,7 +8,7 @@ from clientele.segmentation import SegmentClusterer
 
 log = logging.getLogger("clientele.segmentation")
 
-COLUMNS = ["k", "silhouette", "stability_ari", "inertia", "is_chosen", "reason",
+COLUMNS = ["labelling", "k", "silhouette", "stability_ari", "inertia", "is_chosen", "reason",
            "n_customers", "features_used", "as_of_date"]
 
 
@@ -32,7 +32,8 @@ def model(dbt, session):
     if len(buyers) < min_buyers:
         log.warning("cluster selection skipped: %d buyers < %d", len(buyers), min_buyers)
         return pd.DataFrame([{
-            "k": 1, "silhouette": None, "stability_ari": None, "inertia": None,
+            "labelling": "kmeans", "k": 1, "silhouette": None, "stability_ari": None,
+            "inertia": None,
             "is_chosen": True,
             "reason": f"too few buyers ({len(buyers)} < {min_buyers}): one cluster",
             "n_customers": len(buyers), "features_used": "",
@@ -41,6 +42,16 @@ def model(dbt, session):
                                      "inertia": "float64"})
     clusterer = clusterer_from_config(dbt).fit(buyers)
     table = clusterer.selection_.copy()
+    table["labelling"] = "kmeans"
+    # Baseline: the Shopify RFM groups as a partition of the same scaled features.
+    groups = buyers["rfm_group"]
+    baseline = pd.DataFrame([{
+        "labelling": "rfm_groups", "k": groups.nunique(),
+        "silhouette": clusterer.silhouette_of(buyers, groups.to_numpy()),
+        "stability_ari": float("nan"), "inertia": float("nan"), "is_chosen": False,
+        "reason": "baseline: RFM groups on the same scaled features",
+    }])
+    table = pd.concat([table, baseline], ignore_index=True)
     table["n_customers"] = len(buyers)
     table["features_used"] = ", ".join(clusterer.scaler_.columns_)
     table["as_of_date"] = pd.Timestamp(as_of).date()
