@@ -131,3 +131,16 @@ def test_profiles_read_like_marketing_segments() -> None:
 def test_refuses_a_single_customer(bad: pd.DataFrame) -> None:
     with pytest.raises(ValueError):
         SegmentClusterer().fit(bad)
+
+
+def test_same_named_clusters_get_told_apart() -> None:
+    centers = pd.DataFrame(
+        {"recency_days": [0.0, 0.1, -1.0], "monetary": [-0.9, -2.0, 1.0]},
+        index=pd.Index([1, 2, 3], name="cluster_id"),
+    )
+    share = pd.Series([0.0, 0.0, 1.0], index=centers.index)
+    labels = describe_clusters(centers, share, share + 1).set_index("cluster_id")["cluster_label"]
+    assert labels.is_unique
+    assert labels[1].startswith("Low-spend one-time buyers")
+    assert labels[1].endswith("higher net spend")
+    assert labels[2].endswith("lower net spend")

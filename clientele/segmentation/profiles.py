@@ -11,6 +11,35 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: How to say that a cluster is higher / lower than a same-named one on a feature.
+_CONTRASTS: dict[str, tuple[str, str]] = {
+    "recency_days": ("longer since last purchase", "more recent"),
+    "frequency": ("more orders", "fewer orders"),
+    "monetary": ("higher net spend", "lower net spend"),
+    "avg_basket": ("larger baskets", "smaller baskets"),
+    "avg_review_score": ("better reviews", "worse reviews"),
+    "low_review_share": ("more 1-2 star reviews", "fewer 1-2 star reviews"),
+    "late_delivery_share": ("more late deliveries", "fewer late deliveries"),
+}
+
+
+def _disambiguate(labels: pd.Series, centers: pd.DataFrame) -> pd.Series:
+    """Make labels unique: a cluster sharing its label with others gets the feature on
+    which it differs most from them ("..., lower net spend")."""
+    labels = labels.copy()
+    for _, ids in labels.groupby(labels).groups.items():
+        if len(ids) < 2:
+            continue
+        for cid in ids:
+            others = centers.loc[[i for i in ids if i != cid]].mean()
+            diff = (centers.loc[cid] - others).reindex(list(_CONTRASTS)).dropna()
+            if diff.empty:
+                continue
+            feature = diff.abs().idxmax()
+            higher, lower = _CONTRASTS[feature]
+            labels[cid] = f"{labels[cid]}, {higher if diff[feature] > 0 else lower}"
+    return labels
+
 
 def _z(centers: pd.DataFrame, column: str) -> pd.Series:
     if column in centers.columns:
@@ -101,7 +130,11 @@ def describe_clusters(
                 large_baskets=bool(basket[cid] >= threshold),
             ),
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["cluster_label"] = _disambiguate(
+        out.set_index("cluster_id")["cluster_label"], centers
+    ).to_numpy()
+    return out
 
 
 def _action(
