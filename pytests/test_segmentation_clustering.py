@@ -144,3 +144,13 @@ def test_same_named_clusters_get_told_apart() -> None:
     assert labels[1].startswith("Low-spend one-time buyers")
     assert labels[1].endswith("higher net spend")
     assert labels[2].endswith("lower net spend")
+
+
+def test_row_order_does_not_change_the_clusters() -> None:
+    customers = planted_customers(seed=6)
+    customers["customer_id"] = [f"C{i:05d}" for i in range(len(customers))]
+    shuffled = customers.sample(frac=1.0, random_state=3)
+    model_a = SegmentClusterer(k_min=3, k_max=5, n_init=2, random_state=0).fit(customers)
+    model_b = SegmentClusterer(k_min=3, k_max=5, n_init=2, random_state=0).fit(shuffled)
+    pd.testing.assert_frame_equal(model_a.selection_, model_b.selection_)
+    assert np.array_equal(model_a.predict(customers), model_b.predict(customers))

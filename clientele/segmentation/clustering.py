@@ -133,6 +133,9 @@ class SegmentClusterer:
     n_threads:
         BLAS/OpenMP threads for KMeans; 1 is fastest on a shared machine (many
         small fits; more threads oversubscribe the cores dbt already uses).
+    sort_key:
+        Column the training rows are sorted by before fitting, so that the same data
+        in any row order gives the same clusters (ignored when absent).
     """
 
     def __init__(
@@ -150,6 +153,7 @@ class SegmentClusterer:
         value_column: str = "monetary",
         features: tuple[tuple[str, bool], ...] = CLUSTER_FEATURES,
         n_threads: int = 1,
+        sort_key: str = "customer_id",
     ) -> None:
         self.n_clusters = n_clusters
         self.k_min = k_min
@@ -164,6 +168,7 @@ class SegmentClusterer:
         self.value_column = value_column
         self.features = features
         self.n_threads = n_threads
+        self.sort_key = sort_key
 
     # -- fitting ---------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> SegmentClusterer:
@@ -174,6 +179,10 @@ class SegmentClusterer:
     def _fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         if len(frame) < 2:
             raise ValueError("need at least two customers to cluster")
+        # KMeans initialisation and the samples depend on row order, and a warehouse
+        # returns rows in any order: sort by the sort key so that a seed means one result.
+        if self.sort_key in frame.columns:
+            frame = frame.sort_values(self.sort_key, kind="stable")
         rng = np.random.default_rng(self.random_state)
         if len(frame) > self.max_fit_rows:
             keep = np.sort(rng.choice(len(frame), self.max_fit_rows, replace=False))
