@@ -154,3 +154,13 @@ def test_row_order_does_not_change_the_clusters() -> None:
     model_b = SegmentClusterer(k_min=3, k_max=5, n_init=2, random_state=0).fit(shuffled)
     pd.testing.assert_frame_equal(model_a.selection_, model_b.selection_)
     assert np.array_equal(model_a.predict(customers), model_b.predict(customers))
+
+
+def test_baseline_silhouette_does_not_depend_on_row_order() -> None:
+    customers = planted_customers(seed=8)
+    customers["customer_id"] = [f"C{i:05d}" for i in range(len(customers))]
+    model = SegmentClusterer(n_clusters=4, n_init=2, silhouette_sample=200).fit(customers)
+    shuffled = customers.sample(frac=1.0, random_state=1)
+    assert model.silhouette_of(customers, customers["segment"].to_numpy()) == pytest.approx(
+        model.silhouette_of(shuffled, shuffled["segment"].to_numpy())
+    )

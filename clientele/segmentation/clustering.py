@@ -260,8 +260,11 @@ class SegmentClusterer:
     def silhouette_of(self, frame: pd.DataFrame, labels: np.ndarray | pd.Series) -> float:
         """Silhouette of any labelling of `frame` (e.g. a baseline such as RFM groups) on the
         fitted scaled features, with the same fixed-seed sample size as for k selection."""
-        x = self.scaler_.transform(frame)
         labels = np.asarray(labels)
+        if self.sort_key in frame.columns:
+            order = np.argsort(frame[self.sort_key].to_numpy(), kind="stable")
+            frame, labels = frame.iloc[order], labels[order]
+        x = self.scaler_.transform(frame)
         rng = np.random.default_rng(self.random_state + 1)
         sample = rng.choice(len(x), min(self.silhouette_sample, len(x)), replace=False)
         if len(np.unique(labels[sample])) < 2:
