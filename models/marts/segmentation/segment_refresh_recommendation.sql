@@ -103,7 +103,7 @@ with_cadence as (
         recommended.ari_12_months,
         recommended.min_ari,
         cast(recommended.first_month_below_threshold as integer) as first_month_below_threshold,
-        recommended.days_to_threshold,
+        round(recommended.days_to_threshold, 1) as days_to_threshold,
         cast(coalesce(max(cadences.cadence_days), 1) as integer) as recommended_refresh_days,
         coalesce(arg_max(cadences.cadence_name, cadences.cadence_days), 'daily') as recommended_cadence,
         case
