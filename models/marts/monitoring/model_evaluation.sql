@@ -1,7 +1,10 @@
 {#- Every model's backtest figures next to its baselines, one row per
     (area, model, metric, k, segment). Each area contributes a model with the
     same columns; add its name to the list below. -#}
-{%- set area_evaluations = ['retention_evaluation'] -%}
+{%- set area_evaluations = [
+    'retention_evaluation',
+    'segmentation_evaluation',
+] -%}
 
 with
 
