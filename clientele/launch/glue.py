@@ -164,7 +164,13 @@ def lookalike_scores(
     scores, importances = [], []
     for ref, feats in features.groupby("reference_collection_id", sort=True):  # loop over launches
         X = lookalike_matrix(feats, mix[mix["reference_collection_id"] == ref])
-        y = labels.set_index("customer_id")["in_pool"].reindex(X.index).fillna(False).to_numpy(bool)
+        y = (
+            labels.loc[labels["reference_collection_id"] == ref]
+            .set_index("customer_id")["in_pool"]
+            .reindex(X.index)
+            .fillna(False)
+            .to_numpy(bool)
+        )
         if y.sum() < max(model.n_folds, 10) or y.all():
             log.info(
                 "launch: lookalike skipped for %s: %d pool clients of %d", ref, y.sum(), len(y)

@@ -36,6 +36,29 @@ web_events as (
 
 ),
 
+contacts as (
+
+    select * from {{ ref('stg_campaign_contacts') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+launch_dates as (
+
+    select
+        collection_id,
+        max(launch_date) as launch_date
+    from products
+    where collection_id is not null and launch_date is not null
+    group by collection_id
+
+),
+
 order_stats as (
 
     select
@@ -68,6 +91,62 @@ email_stats as (
         on
             population.customer_id = email_events.customer_id
             and cast(email_events.occurred_at as date) < population.cutoff_date
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+launch_email_stats as (
+
+    -- E-mails sent in the week after a launch: how the client reacts to launch news.
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when email_events.event_type = 'sent' then 1 end) as launch_emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as launch_emails_opened
+    from population
+    inner join email_events
+        on
+            population.customer_id = email_events.customer_id
+            and cast(email_events.occurred_at as date) < population.cutoff_date
+    inner join launch_dates
+        on
+            cast(email_events.occurred_at as date) >= launch_dates.launch_date
+            and cast(email_events.occurred_at as date)
+            < cast({{ dbt.dateadd('day', 7, 'launch_dates.launch_date') }} as date)
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+campaign_stats as (
+
+    -- Past launch campaigns that selected the client (contacted or control): the brand's
+    -- and advisors' own judgement, known before the cutoff. The reference launch's own
+    -- campaign is excluded (its collection launches on the cutoff, not before).
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(distinct contacts.campaign_id) as past_campaigns_selected
+    from population
+    inner join contacts
+        on population.customer_id = contacts.customer_id
+    inner join launch_dates
+        on contacts.collection_id = launch_dates.collection_id
+    where launch_dates.launch_date < population.cutoff_date
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+launches_known as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(*) as launches_since_first_purchase
+    from population
+    inner join launch_dates
+        on
+            launch_dates.launch_date > population.first_order_date
+            and launch_dates.launch_date < population.cutoff_date
     group by population.reference_collection_id, population.customer_id
 
 ),
@@ -119,6 +198,11 @@ features as (
             as email_open_rate,
         coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
             as email_click_rate,
+        coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
+        / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
+        cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
+        coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
+        / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
         cast(coalesce(web_stats.web_views_180d, 0) as double) as web_views_180d,
         cast(coalesce(web_stats.web_carts_180d, 0) as double) as web_carts_180d
     from population
@@ -136,6 +220,18 @@ features as (
         on
             population.reference_collection_id = web_stats.reference_collection_id
             and population.customer_id = web_stats.customer_id
+    left join launch_email_stats
+        on
+            population.reference_collection_id = launch_email_stats.reference_collection_id
+            and population.customer_id = launch_email_stats.customer_id
+    left join campaign_stats
+        on
+            population.reference_collection_id = campaign_stats.reference_collection_id
+            and population.customer_id = campaign_stats.customer_id
+    left join launches_known
+        on
+            population.reference_collection_id = launches_known.reference_collection_id
+            and population.customer_id = launches_known.customer_id
 
 )
 
