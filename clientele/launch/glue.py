@@ -20,11 +20,12 @@ log = logging.getLogger("clientele.launch")
 
 def get_logger() -> logging.Logger:
     """The area's logger; prints INFO to stdout (dbt shows it) unless logging is set up."""
-    if not log.handlers and not logging.getLogger().handlers:
+    if not log.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
+        log.propagate = False
     return log
 
 
