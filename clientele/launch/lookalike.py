@@ -54,7 +54,7 @@ def lookalike_matrix(features: pd.DataFrame, mix: pd.DataFrame | None = None) ->
             parts.append(pd.get_dummies(values, prefix=col, dtype=float))
     if mix is not None and len(mix):
         wide = mix.assign(
-            key=mix["attribute"] + "=" + mix["attribute_value"].astype(str)
+            key=mix["attribute_name"] + "=" + mix["attribute_value"].astype(str)
         ).pivot_table(
             index="customer_id", columns="key", values="spend_share", aggfunc="sum", fill_value=0.0
         )

@@ -34,7 +34,7 @@ lines as (
     inner join order_lines
         on
             population.customer_id = order_lines.customer_id
-            and order_lines.order_date < population.cutoff_date
+            and population.cutoff_date > order_lines.order_date
     inner join products
         on order_lines.product_id = products.product_id
     where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
@@ -46,7 +46,7 @@ by_value as (
     select
         reference_collection_id,
         customer_id,
-        'category' as attribute,
+        'category' as attribute_name,
         category as attribute_value,
         sum(amount) as amount
     from lines
@@ -57,7 +57,7 @@ by_value as (
     select
         reference_collection_id,
         customer_id,
-        'price_band' as attribute,
+        'price_band' as attribute_name,
         price_band as attribute_value,
         sum(amount) as amount
     from lines
@@ -70,9 +70,9 @@ shares as (
     select
         reference_collection_id,
         customer_id,
-        attribute,
+        attribute_name,
         attribute_value,
-        amount / nullif(sum(amount) over (partition by reference_collection_id, customer_id, attribute), 0)
+        amount / nullif(sum(amount) over (partition by reference_collection_id, customer_id, attribute_name), 0)
             as spend_share
     from by_value
 

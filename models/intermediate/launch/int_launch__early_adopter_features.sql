@@ -4,6 +4,7 @@
     data before the cutoff. -#}
 {%- set adoption_days = var('launch_adoption_days', 30) -%}
 {%- set recent_launches = var('launch_recent_launches', 4) -%}
+{%- set new_season_end = dbt.dateadd('day', var('launch_new_season_days', 180), 'products.launch_date') -%}
 with
 
 reference_launches as (
@@ -93,7 +94,7 @@ launches_before as (
         ) as launch_recency
     from reference_launches
     inner join all_launches
-        on all_launches.launch_date < reference_launches.cutoff_date
+        on reference_launches.cutoff_date > all_launches.launch_date
 
 ),
 
@@ -132,7 +133,7 @@ adopted as (
     inner join adoptions
         on
             population.customer_id = adoptions.customer_id
-            and adoptions.first_adoption_date < population.cutoff_date
+            and population.cutoff_date > adoptions.first_adoption_date
     inner join launches_before
         on
             population.reference_collection_id = launches_before.reference_collection_id
@@ -153,8 +154,7 @@ spend as (
                     products.launch_date is not null
                     and order_lines.order_date >= products.launch_date
                     and order_lines.order_date
-                    < cast({{ dbt.dateadd('day', var('launch_new_season_days', 180), 'products.launch_date') }}
-                        as date)
+                    < cast({{ new_season_end }} as date)
                     then order_lines.net_amount
                 else 0
             end
@@ -163,7 +163,7 @@ spend as (
     inner join order_lines
         on
             population.customer_id = order_lines.customer_id
-            and order_lines.order_date < population.cutoff_date
+            and population.cutoff_date > order_lines.order_date
     inner join products
         on order_lines.product_id = products.product_id
     where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
@@ -251,7 +251,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by reference_collection_id order by early_adopter_score desc, customer_id
+            partition by reference_collection_id order by early_adopter_score desc, customer_id asc
         ) as early_adopter_rank,
         count(*) over (partition by reference_collection_id) as population_size
     from scored

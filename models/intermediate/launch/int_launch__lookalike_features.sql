@@ -72,7 +72,7 @@ order_stats as (
     inner join orders
         on
             population.customer_id = orders.customer_id
-            and orders.order_date < population.cutoff_date
+            and population.cutoff_date > orders.order_date
     where orders.is_purchase
     group by population.reference_collection_id, population.customer_id
 
@@ -145,8 +145,8 @@ launches_known as (
     from population
     inner join launch_dates
         on
-            launch_dates.launch_date > population.first_order_date
-            and launch_dates.launch_date < population.cutoff_date
+            population.first_order_date < launch_dates.launch_date
+            and population.cutoff_date > launch_dates.launch_date
     group by population.reference_collection_id, population.customer_id
 
 ),

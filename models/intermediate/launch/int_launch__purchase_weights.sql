@@ -34,7 +34,7 @@ weighted as (
     inner join order_lines
         on
             population.customer_id = order_lines.customer_id
-            and order_lines.order_date < population.cutoff_date
+            and population.cutoff_date > order_lines.order_date
     where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
     group by population.reference_collection_id, population.customer_id, order_lines.product_id
 

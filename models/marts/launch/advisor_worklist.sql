@@ -69,7 +69,7 @@ within_capacity as (
     from (
         select
             *,
-            row_number() over (partition by store_id, advisor_id order by priority_score desc, customer_id)
+            row_number() over (partition by store_id, advisor_id order by priority_score desc, customer_id asc)
                 as advisor_rank
         from reachable
     ) as ranked_by_advisor

@@ -55,23 +55,37 @@ intervals as (
         cast(n_clients as bigint) as n_clients,
         cast(n_converted as bigint) as n_converted,
         cast(conversion_rate as double) as conversion_rate,
-        cast((conversion_rate + 1.9208 / n_clients
-            - 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients)))
+        cast((
+            conversion_rate + 1.9208 / n_clients
+            - 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients))
+        )
         / (1 + 3.8416 / n_clients) as double) as conversion_ci_low,
-        cast((conversion_rate + 1.9208 / n_clients
-            + 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients)))
+        cast((
+            conversion_rate + 1.9208 / n_clients
+            + 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients))
+        )
         / (1 + 3.8416 / n_clients) as double) as conversion_ci_high,
         cast(n_contacted as bigint) as n_contacted,
         cast(n_contacted_converted as bigint) as n_contacted_converted,
         cast(contacted_conversion_rate as double) as contacted_conversion_rate,
-        cast(case when n_contacted > 0 then (contacted_conversion_rate + 1.9208 / n_contacted
-            - 1.96 * sqrt(contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
-                + 0.9604 / (n_contacted * n_contacted)))
-        / (1 + 3.8416 / n_contacted) end as double) as contacted_ci_low,
-        cast(case when n_contacted > 0 then (contacted_conversion_rate + 1.9208 / n_contacted
-            + 1.96 * sqrt(contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
-                + 0.9604 / (n_contacted * n_contacted)))
-        / (1 + 3.8416 / n_contacted) end as double) as contacted_ci_high
+        cast(case when n_contacted > 0 then (
+                contacted_conversion_rate + 1.9208 / n_contacted
+                - 1.96 * sqrt(
+                    contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
+                    + 0.9604 / (n_contacted * n_contacted)
+                )
+            )
+            / (1 + 3.8416 / n_contacted)
+        end as double) as contacted_ci_low,
+        cast(case when n_contacted > 0 then (
+                contacted_conversion_rate + 1.9208 / n_contacted
+                + 1.96 * sqrt(
+                    contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
+                    + 0.9604 / (n_contacted * n_contacted)
+                )
+            )
+            / (1 + 3.8416 / n_contacted)
+        end as double) as contacted_ci_high
     from rates
 
 )

@@ -79,7 +79,7 @@ taste_values as (
 
     select
         customer_id,
-        'category' as attribute,
+        'category' as attribute_name,
         category as attribute_value,
         sum(purchase_weight) as weight
     from purchased
@@ -90,7 +90,7 @@ taste_values as (
 
     select
         customer_id,
-        'material' as attribute,
+        'material' as attribute_name,
         material as attribute_value,
         sum(purchase_weight) as weight
     from purchased
@@ -101,7 +101,7 @@ taste_values as (
 
     select
         customer_id,
-        'color' as attribute,
+        'color' as attribute_name,
         color as attribute_value,
         sum(purchase_weight) as weight
     from purchased
@@ -114,7 +114,7 @@ taste_top as (
 
     select
         *,
-        row_number() over (partition by customer_id, attribute order by weight desc, attribute_value) as taste_rank
+        row_number() over (partition by customer_id, attribute_name order by weight desc, attribute_value asc) as taste_rank
     from taste_values
 
 ),
@@ -123,9 +123,9 @@ tastes as (
 
     select
         customer_id,
-        max(case when attribute = 'category' then attribute_value end) as top_category,
-        max(case when attribute = 'material' then attribute_value end) as top_material,
-        max(case when attribute = 'color' then attribute_value end) as top_color
+        max(case when attribute_name = 'category' then attribute_value end) as top_category,
+        max(case when attribute_name = 'material' then attribute_value end) as top_material,
+        max(case when attribute_name = 'color' then attribute_value end) as top_color
     from taste_top
     where taste_rank = 1
     group by customer_id
@@ -151,9 +151,9 @@ prioritised as (
         + parameters.w_appetence * case
             when parameters.appetence_center < 0 then upcoming.appetence
             else greatest(
-                0.0,
-                1.0 - abs(upcoming.appetence - parameters.appetence_center) / parameters.appetence_width
-            )
+                    0.0,
+                    1.0 - abs(upcoming.appetence - parameters.appetence_center) / parameters.appetence_width
+                )
         end
         - case when upcoming.lookalike_score < parameters.lookalike_floor then 1.0 else 0.0 end
             as priority_score,
@@ -174,7 +174,7 @@ ranked as (
 
     select
         *,
-        row_number() over (order by priority_score desc, customer_id) as priority_rank,
+        row_number() over (order by priority_score desc, customer_id asc) as priority_rank,
         {{ launch_hash_unit("customer_id || '|' || campaign_id") }}
         < {{ var('launch_control_share', 0.1) }} as is_control
     from prioritised
