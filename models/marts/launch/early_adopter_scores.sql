@@ -49,8 +49,8 @@ described as (
         case
             when recent_launches_adopted > 0
                 then 'bought ' || cast(recent_launches_adopted as varchar) || ' of the last '
-                    || cast(recent_eligible_launches as varchar) || ' launches within '
-                    || cast(round(avg_days_to_adopt) as bigint) || ' days on average'
+                    || cast(recent_eligible_launches as varchar) || ' launches, '
+                    || cast(cast(round(avg_days_to_adopt) as bigint) as varchar) || ' days after launch on average'
             when launches_adopted > 0
                 then 'bought ' || cast(launches_adopted as varchar) || ' earlier launch'
                     || case when launches_adopted > 1 then 'es' else '' end || ' at launch'
