@@ -163,6 +163,8 @@ def lookalike_scores(
     A launch whose pool is too small to learn from is skipped with a log line.
     """
     scores, importances = [], []
+    # DuckDB does not keep row order: sort so that folds, and thus scores, are reproducible.
+    features = features.sort_values(["reference_collection_id", "customer_id"], kind="stable")
     for ref, feats in features.groupby("reference_collection_id", sort=True):  # loop over launches
         X = lookalike_matrix(feats, mix[mix["reference_collection_id"] == ref])
         y = (
@@ -273,6 +275,7 @@ def evaluation_rows(
 
     from clientele.launch.lookalike import top_share_metrics
 
+    scores = scores.sort_values(["reference_collection_id", "customer_id"], kind="stable")
     rows: list[dict[str, object]] = []
     k_pct = int(round(share * 100))
 

@@ -111,6 +111,8 @@ class AudiencePolicy:
         """``launches``: one row per (launch, client) with reference_collection_id,
         launch_date, lookalike_score, early_adopter_score, appetence, converted.
         The latest launch is held out; the others train."""
+        # Row order decides ties in the top-volume cut: make it reproducible.
+        launches = launches.sort_values(["reference_collection_id", "customer_id"], kind="stable")
         order = launches.groupby("reference_collection_id")["launch_date"].max().sort_values()
         if len(order) < 2:
             raise ValueError("need at least two past launches (one to train, one held out)")
