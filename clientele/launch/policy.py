@@ -112,7 +112,8 @@ class AudiencePolicy:
         launch_date, lookalike_score, early_adopter_score, appetence, converted.
         The latest launch is held out; the others train."""
         # Row order decides ties in the top-volume cut: make it reproducible.
-        launches = launches.sort_values(["reference_collection_id", "customer_id"], kind="stable")
+        keys = [c for c in ("reference_collection_id", "customer_id") if c in launches.columns]
+        launches = launches.sort_values(keys, kind="stable")
         order = launches.groupby("reference_collection_id")["launch_date"].max().sort_values()
         if len(order) < 2:
             raise ValueError("need at least two past launches (one to train, one held out)")
