@@ -83,7 +83,7 @@ class PULookalike:
         max_depth: int = 2,
         learning_rate: float = 0.08,
         n_folds: int = 5,
-        n_jobs: int = 2,
+        n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators

@@ -19,7 +19,7 @@ def model(dbt, session):
     estimator = PULookalike(
         n_estimators=int(dbt.config.get("lookalike_trees")),
         n_folds=int(dbt.config.get("lookalike_folds")),
-        n_jobs=2,
+        n_jobs=1,
     )
     _, importances = lookalike_scores(features, mix, labels, estimator)
     return importances
