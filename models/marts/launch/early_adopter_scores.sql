@@ -52,8 +52,9 @@ described as (
                     || cast(recent_eligible_launches as varchar) || ' launches, '
                     || cast(cast(round(avg_days_to_adopt) as bigint) as varchar) || ' days after launch on average'
             when launches_adopted > 0
-                then 'bought ' || cast(launches_adopted as varchar) || ' earlier launch'
-                    || case when launches_adopted > 1 then 'es' else '' end || ' at launch'
+                then 'bought ' || cast(launches_adopted as varchar) || ' earlier collection'
+                    || case when launches_adopted > 1 then 's' else '' end
+                    || ' within {{ var("launch_adoption_days", 30) }} days of its launch'
         end as early_adopter_reason
     from upcoming
 
