@@ -68,7 +68,7 @@ def policy_grid(step: float = 0.25) -> list[Policy]:
     shapes = [(-1.0, 0.0), (0.3, 0.3), (0.5, 0.3), (0.7, 0.3)]
     floors = [0.0, 0.5, 0.7]
     return [
-        Policy(wl, we, wa, c, w, f)
+        Policy(float(wl), float(we), float(wa), c, w, f)
         for (wl, we, wa), (c, w), f in itertools.product(weights, shapes, floors)
         if not (wa == 0 and c >= 0)
     ]
