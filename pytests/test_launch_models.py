@@ -125,3 +125,13 @@ def test_skip_paths_return_typed_empty_frames():
     assert scores.empty and "lookalike_score" in scores.columns and imp.empty
     pa = product_appetence(products, weights, purchases, "NONE", 3)
     assert pa.empty and "appetence_rank" in pa.columns
+
+
+def test_rolling_holdouts_retune_before_each_held_out_launch():
+    from clientele.launch.policy import rolling_holdouts
+
+    out = rolling_holdouts(_launches(5, 3000, 4), n_holdouts=3)
+    assert sorted(out["collection_id"].unique()) == ["L2", "L3", "L4"]
+    assert out.groupby("collection_id")["n_train_launches"].first().tolist() == [2, 3, 4]
+    wide = out.pivot_table(index="collection_id", columns="audience", values="conversion")
+    assert (wide["policy"] > wide["random"]).all()

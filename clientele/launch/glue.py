@@ -421,6 +421,29 @@ def evaluation_rows(
                         cutoff,
                         "conversion / base rate at the same contact volume",
                     )
+    rolling = policy[policy["item_type"] == "rolling_holdout"] if len(policy) else policy
+    if len(rolling):
+        wide = rolling.pivot_table(index="collection_id", columns="item", values="value")
+        n_total = int(rolling.groupby("collection_id")["n_clients"].max().sum())
+        if "conversion_random" in wide and (wide["conversion_random"] > 0).all():
+            for item in [c for c in wide.columns if c != "conversion_random"] + [
+                "conversion_random"
+            ]:
+                model = item.removeprefix("conversion_")
+                model = "audience_policy" if model == "policy" else model
+                lift = float((wide[item] / wide["conversion_random"]).mean())
+                add(
+                    model,
+                    model != "audience_policy",
+                    "mean_lift_vs_random",
+                    k_pct,
+                    f"rolling={len(wide)} launches",
+                    lift,
+                    n_total,
+                    None,
+                    "mean over the last launches, each held out in turn with the policy "
+                    "re-tuned on the launches before it",
+                )
     frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
     for col in ("cutoff_date", "as_of_date"):
         frame[col] = pd.to_datetime(frame[col])

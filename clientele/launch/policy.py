@@ -151,3 +151,35 @@ class AudiencePolicy:
             "appetence_only": conversion_at_volume(ap, y, volume),
         }
         return out
+
+
+def rolling_holdouts(
+    launches: pd.DataFrame, n_holdouts: int = 3, volume_share: float = 0.1
+) -> pd.DataFrame:
+    """Each of the last ``n_holdouts`` launches held out in turn, the policy re-tuned on the
+    launches before it: one row per (held-out launch, audience) with its conversion.
+
+    One held-out launch has few conversions; several give a fairer picture of whether the
+    tuned policy beats its baselines.
+    """
+    order = launches.groupby("reference_collection_id")["launch_date"].max().sort_values()
+    rows = []
+    for k in range(max(2, len(order) - n_holdouts + 1), len(order) + 1):  # loop over launches
+        subset = launches[launches["reference_collection_id"].isin(order.index[:k])]
+        try:
+            fitted = AudiencePolicy(volume_share=volume_share).fit(subset)
+        except ValueError:
+            continue
+        for audience in ("policy", "rules_only", "lookalike_only", "appetence_only", "random"):
+            rows.append(
+                {
+                    "collection_id": fitted.holdout_launch_,
+                    "audience": audience,
+                    "conversion": fitted.holdout_[audience],
+                    "n_clients": int(fitted.holdout_["n_clients"]),
+                    "n_train_launches": len(fitted.train_launches_),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["collection_id", "audience", "conversion", "n_clients", "n_train_launches"]
+    )

@@ -4,7 +4,7 @@ checked on the latest past launch at the same contact volume as random and rules
 import pandas as pd
 
 from clientele.launch.glue import get_logger
-from clientele.launch.policy import AudiencePolicy
+from clientele.launch.policy import AudiencePolicy, rolling_holdouts
 
 
 def model(dbt, session):
@@ -62,5 +62,18 @@ def model(dbt, session):
         }
     )
     log.info("launch: policy %s; holdout %s", p, hold)
-    out = pd.concat([frame, holdout], ignore_index=True)
+    rolling = rolling_holdouts(scores, int(dbt.config.get("rolling_holdouts")), volume_share)
+    rolling = pd.DataFrame(
+        {
+            "item": "conversion_" + rolling["audience"],
+            "item_type": "rolling_holdout",
+            "value": rolling["conversion"],
+            "collection_id": rolling["collection_id"],
+            "n_clients": rolling["n_clients"],
+            "notes": "policy re-tuned on the "
+            + rolling["n_train_launches"].astype(str)
+            + " launches before this one, then applied to it",
+        }
+    )
+    out = pd.concat([frame, holdout, rolling], ignore_index=True)
     return out.astype(columns)
