@@ -1,0 +1,238 @@
+{#- One row per reference launch and customer of int_launch__early_adopter_features:
+    the lookalike model's features, deliberately disjoint from the rule
+    features (no launch timing, no new-season share): profile, market,
+    channel, purchase rhythm, e-mail and web engagement and tenure, all as
+    known before the cutoff. Category and price-band mixes are in
+    int_launch__customer_mix. -#}
+with
+
+population as (
+
+    select * from {{ ref('int_launch__early_adopter_features') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+email_events as (
+
+    select * from {{ ref('stg_email_events') }}
+
+),
+
+web_events as (
+
+    select * from {{ ref('stg_web_events') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_campaign_contacts') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+launch_dates as (
+
+    select
+        collection_id,
+        max(launch_date) as launch_date
+    from products
+    where collection_id is not null and launch_date is not null
+    group by collection_id
+
+),
+
+order_stats as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(*) as purchase_count,
+        sum(orders.net_amount) as purchase_amount,
+        avg(case when orders.channel = 'store' then 1.0 else 0.0 end) as store_order_share,
+        max(orders.order_date) as last_purchase_date
+    from population
+    inner join orders
+        on
+            population.customer_id = orders.customer_id
+            and population.cutoff_date > orders.order_date
+    where orders.is_purchase
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+email_stats as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
+        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked
+    from population
+    inner join email_events
+        on
+            population.customer_id = email_events.customer_id
+            and cast(email_events.occurred_at as date) < population.cutoff_date
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+launch_email_stats as (
+
+    -- E-mails sent in the week after a launch: how the client reacts to launch news.
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when email_events.event_type = 'sent' then 1 end) as launch_emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as launch_emails_opened
+    from population
+    inner join email_events
+        on
+            population.customer_id = email_events.customer_id
+            and cast(email_events.occurred_at as date) < population.cutoff_date
+    inner join launch_dates
+        on
+            cast(email_events.occurred_at as date) >= launch_dates.launch_date
+            and cast(email_events.occurred_at as date)
+            < cast({{ dbt.dateadd('day', 7, 'launch_dates.launch_date') }} as date)
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+campaign_stats as (
+
+    -- Past launch campaigns that selected the client (contacted or control): the brand's
+    -- and advisors' own judgement, known before the cutoff. The reference launch's own
+    -- campaign is excluded (its collection launches on the cutoff, not before).
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(distinct contacts.campaign_id) as past_campaigns_selected
+    from population
+    inner join contacts
+        on population.customer_id = contacts.customer_id
+    inner join launch_dates
+        on contacts.collection_id = launch_dates.collection_id
+    where launch_dates.launch_date < population.cutoff_date
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+launches_known as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(*) as launches_since_first_purchase
+    from population
+    inner join launch_dates
+        on
+            population.first_order_date < launch_dates.launch_date
+            and population.cutoff_date > launch_dates.launch_date
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+web_stats as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when web_events.event_type = 'view' then 1 end) as web_views_180d,
+        count(case when web_events.event_type = 'add_to_cart' then 1 end) as web_carts_180d
+    from population
+    inner join web_events
+        on
+            population.customer_id = web_events.customer_id
+            and cast(web_events.occurred_at as date) < population.cutoff_date
+            and cast(web_events.occurred_at as date)
+            >= cast({{ dbt.dateadd('day', -180, 'population.cutoff_date') }} as date)
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+features as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        population.cutoff_date,
+        coalesce(customers.gender, 'unknown') as gender,
+        coalesce(customers.country, 'unknown') as country,
+        cast(extract(year from population.cutoff_date) - customers.birth_year as double) as age,
+        customers.home_store_id is not null as has_home_store,
+        customers.advisor_id is not null as has_advisor,
+        customers.email_opt_in,
+        customers.phone_opt_in,
+        cast({{ dbt.datediff('population.first_order_date', 'population.cutoff_date', 'day') }} as double)
+            as tenure_days,
+        cast({{ dbt.datediff('order_stats.last_purchase_date', 'population.cutoff_date', 'day') }} as double)
+            as days_since_last_purchase,
+        cast(coalesce(order_stats.purchase_count, 0) as double) as purchase_count,
+        coalesce(order_stats.purchase_amount, 0) / greatest(coalesce(order_stats.purchase_count, 0), 1)
+            as avg_order_value,
+        coalesce(order_stats.purchase_count, 0) * 365.0
+        / greatest({{ dbt.datediff('population.first_order_date', 'population.cutoff_date', 'day') }}, 30)
+            as purchases_per_year,
+        coalesce(order_stats.store_order_share, 0) as store_order_share,
+        cast(coalesce(email_stats.emails_sent, 0) as double) as emails_sent,
+        coalesce(email_stats.emails_opened, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
+            as email_open_rate,
+        coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
+            as email_click_rate,
+        coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
+        / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
+        cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
+        coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
+        / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
+        cast(coalesce(web_stats.web_views_180d, 0) as double) as web_views_180d,
+        cast(coalesce(web_stats.web_carts_180d, 0) as double) as web_carts_180d
+    from population
+    inner join customers
+        on population.customer_id = customers.customer_id
+    left join order_stats
+        on
+            population.reference_collection_id = order_stats.reference_collection_id
+            and population.customer_id = order_stats.customer_id
+    left join email_stats
+        on
+            population.reference_collection_id = email_stats.reference_collection_id
+            and population.customer_id = email_stats.customer_id
+    left join web_stats
+        on
+            population.reference_collection_id = web_stats.reference_collection_id
+            and population.customer_id = web_stats.customer_id
+    left join launch_email_stats
+        on
+            population.reference_collection_id = launch_email_stats.reference_collection_id
+            and population.customer_id = launch_email_stats.customer_id
+    left join campaign_stats
+        on
+            population.reference_collection_id = campaign_stats.reference_collection_id
+            and population.customer_id = campaign_stats.customer_id
+    left join launches_known
+        on
+            population.reference_collection_id = launches_known.reference_collection_id
+            and population.customer_id = launches_known.customer_id
+
+)
+
+select * from features
