@@ -28,31 +28,31 @@ empty_evaluation as (
 ),
 
 {% for evaluation in area_evaluations %}
-{{ evaluation }} as (
+    {{ evaluation }} as (
 
-    select
-        area,
-        model_name,
-        is_baseline,
-        metric,
-        k,
-        segment,
-        metric_value,
-        n_evaluated,
-        cutoff_date,
-        as_of_date,
-        notes
-    from {{ ref(evaluation) }}
+        select
+            area,
+            model_name,
+            is_baseline,
+            metric,
+            k,
+            segment,
+            metric_value,
+            n_evaluated,
+            cutoff_date,
+            as_of_date,
+            notes
+        from {{ ref(evaluation) }}
 
-),
+    ),
 
 {% endfor %}
 all_evaluations as (
 
     select * from empty_evaluation
     {%- for evaluation in area_evaluations %}
-    union all
-    select * from {{ evaluation }}
+        union all
+        select * from {{ evaluation }}
     {%- endfor %}
 
 )
