@@ -175,6 +175,6 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
     result.insert(0, "area", "recommendations")
     result["k"] = result["k"].astype("Int32")
     result["n_evaluated"] = result["n_evaluated"].astype("int64")
-    result["cutoff_date"] = cutoff
-    result["as_of_date"] = as_of
+    result["cutoff_date"] = cutoff.date()
+    result["as_of_date"] = as_of.date()
     return result[COLUMNS]

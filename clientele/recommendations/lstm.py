@@ -94,6 +94,7 @@ def build_sequences(
         ok = next_idx >= 0
         targets[ok, t] = purchases[ok, next_idx[ok]]
         next_idx = np.where(has_purchase[:, t], t, next_idx)
+    targets[items[:, :, 0] == 0] = 0  # padding steps predict nothing
     return Sequences(users.astype(np.int64), items, types, targets)
 
 
@@ -107,7 +108,7 @@ class _Net(nn.Module):
         self.out = nn.Linear(hidden_dim, embedding_dim)
         self.bias = nn.Parameter(torch.zeros(n_items))
         # Copy (repurchase) term: a learned weight on the customer's own decayed history.
-        self.copy_scale = nn.Parameter(torch.tensor(1.0))
+        self.copy_scale = nn.Parameter(torch.tensor(4.0))
         self.copy_decay = nn.Parameter(torch.tensor(-2.0))
         self.copy_type = nn.Parameter(torch.zeros(len(EVENT_TYPES)))
         self.n_items = n_items
@@ -189,6 +190,10 @@ class LSTMRecommender:
                 log.info("LSTM: no customer has two activity days with a later purchase; "
                          "the model stays untrained")
                 return self
+            # Start from "repurchase, then popularity": bias = log share of the targets.
+            counts = np.bincount(seq.targets[seq.targets > 0] - 1, minlength=self.n_items)
+            with torch.no_grad():
+                self.net_.bias.copy_(torch.from_numpy(popularity_log_prior(counts)).float())
             opt = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
             rng = np.random.default_rng(self.seed)
             start = time.perf_counter()
@@ -241,6 +246,13 @@ class LSTMRecommender:
             last = torch.full((len(rows),), h.shape[1] - 1, dtype=torch.long)
             logits = self.net_.logits(items, types, h, torch.arange(len(rows)), last)
             return torch.log_softmax(logits, dim=1).numpy()
+
+    def history_mask(self, seq: Sequences, rows: np.ndarray) -> np.ndarray:
+        """Boolean (len(rows), n_items): the product is in the customer's sequence."""
+        mask = np.zeros((len(rows), self.n_items + 1), dtype=bool)
+        items = seq.items[rows].reshape(len(rows), -1)
+        mask[np.repeat(np.arange(len(rows)), items.shape[1]), items.ravel()] = True
+        return mask[:, 1:]
 
     def item_embeddings(self) -> np.ndarray:
         """(n_items, embedding_dim) learned product embeddings."""

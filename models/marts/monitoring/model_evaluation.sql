@@ -1,7 +1,7 @@
 {#- Every model's backtest figures next to its baselines, one row per
     (area, model, metric, k, segment). Each area contributes a model with the
     same columns; add its name to the list below. -#}
-{%- set area_evaluations = [] -%}
+{%- set area_evaluations = ['recommendations_evaluation'] -%}
 
 with
 
