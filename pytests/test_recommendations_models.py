@@ -49,19 +49,19 @@ def test_build_sequences_left_pads_and_targets_next_purchase_day():
 
 
 def _chain_sequences(n_users: int = 300, n_items: int = 12, seed: int = 0):
-    """Each customer buys item i, then i+1, then i+2 (mod n_items) on three days."""
+    """Each customer buys item i, i+1, i+2, i+3 (mod n_items) on four days."""
     rng = np.random.default_rng(seed)
     start = rng.integers(0, n_items, n_users)
-    users = np.repeat(np.arange(n_users), 3)
-    items = (np.repeat(start, 3) + np.tile([0, 1, 2], n_users)) % n_items
-    days = np.tile([1, 2, 3], n_users)
+    users = np.repeat(np.arange(n_users), 4)
+    items = (np.repeat(start, 4) + np.tile([0, 1, 2, 3], n_users)) % n_items
+    days = np.tile([1, 2, 3, 4], n_users)
     return users, items, days, start
 
 
 def test_lstm_learns_a_sequence_popularity_cannot_and_is_deterministic():
     users, items, days, start = _chain_sequences()
     n_items = 12
-    train = days < 3
+    train = days < 4
     seq = build_sequences(users[train], items[train], np.zeros(train.sum(), int), days[train],
                           max_steps=4, max_events_per_step=2)
     params = dict(n_items=n_items, embedding_dim=16, hidden_dim=16, epochs=25, threads=1,
@@ -70,13 +70,14 @@ def test_lstm_learns_a_sequence_popularity_cannot_and_is_deterministic():
     model = LSTMRecommender(**params).fit(seq)
     logp = model.log_proba(seq, np.arange(len(seq.users)))
     truth = sp.csr_matrix((np.ones(len(seq.users)), (np.arange(len(seq.users)),
-                                                      (start[seq.users] + 2) % n_items)),
+                                                      (start[seq.users] + 3) % n_items)),
                           shape=(len(seq.users), n_items))
     top = np.argsort(-logp, axis=1)[:, :3]
     lstm_recall = np.nanmean(recall_at_k(top, truth, 1))
     # Popularity can only be right about 1/12 of the time.
     assert lstm_recall > 0.5
     assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+    assert model.best_epoch_ > 0  # validation chose a trained epoch over the initial model
     again = LSTMRecommender(**params).fit(seq).log_proba(seq, np.arange(len(seq.users)))
     np.testing.assert_allclose(logp, again, rtol=1e-5, atol=1e-5)
 

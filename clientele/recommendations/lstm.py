@@ -108,8 +108,8 @@ class _Net(nn.Module):
         self.out = nn.Linear(hidden_dim, embedding_dim)
         self.bias = nn.Parameter(torch.zeros(n_items))
         # Copy (repurchase) term: a learned weight on the customer's own decayed history.
-        self.copy_scale = nn.Parameter(torch.tensor(4.0))
-        self.copy_decay = nn.Parameter(torch.tensor(-2.0))
+        self.copy_scale = nn.Parameter(torch.tensor(8.0))
+        self.copy_decay = nn.Parameter(torch.tensor(-3.0))
         self.copy_type = nn.Parameter(torch.zeros(len(EVENT_TYPES)))
         self.n_items = n_items
 
@@ -181,15 +181,31 @@ class LSTMRecommender:
         self.threads = threads
 
     def fit(self, seq: Sequences) -> LSTMRecommender:
-        """Train on every (day, next purchase day) pair of every customer."""
+        """Train on every (day, next purchase day) pair of every customer.
+
+        The last pair of each customer is held out for validation: the weights kept are
+        those of the epoch with the lowest validation loss, epoch 0 (the initial
+        "repurchase then popularity" model) included, so training never makes the
+        model worse on the most recent pairs.
+        """
         self.history_: list[dict[str, float]] = []
         with _torch_settings(self.seed, self.threads):
             self.net_ = _Net(self.n_items, self.embedding_dim, self.hidden_dim, self.dropout)
-            trainable = np.flatnonzero((seq.targets[:, :, 0] > 0).any(axis=1))
+            has_target = seq.targets[:, :, 0] > 0
+            trainable = np.flatnonzero(has_target.any(axis=1))
             if trainable.size == 0:
                 log.info("LSTM: no customer has two activity days with a later purchase; "
                          "the model stays untrained")
                 return self
+            T = has_target.shape[1]
+            last = T - 1 - np.argmax(has_target[:, ::-1], axis=1)
+            holdout = np.zeros_like(has_target)
+            holdout[trainable, last[trainable]] = True
+            # Customers with a single pair train on it; the others hold their last one out.
+            multi = has_target.sum(axis=1) > 1
+            holdout &= multi[:, None]
+            train_mask = has_target & ~holdout
+            val_rows = np.flatnonzero(holdout.any(axis=1))
             # Start from "repurchase, then popularity": bias = log share of the targets.
             counts = np.bincount(seq.targets[seq.targets > 0] - 1, minlength=self.n_items)
             with torch.no_grad():
@@ -197,38 +213,64 @@ class LSTMRecommender:
             opt = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
             rng = np.random.default_rng(self.seed)
             start = time.perf_counter()
-            self.net_.train()
+            best_loss = self._validation_loss(seq, val_rows, holdout)
+            best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
+            self.best_epoch_ = 0
+            log.info("LSTM epoch 0 (initial model): validation loss %.4f on %d customers",
+                     best_loss, len(val_rows))
+            train_rows = np.flatnonzero(train_mask.any(axis=1))
             for epoch in range(self.epochs):
+                self.net_.train()
                 epoch_start, total, count, stopped = time.perf_counter(), 0.0, 0, False
-                order = rng.permutation(trainable)
+                order = rng.permutation(train_rows)
                 for b in range(0, len(order), self.batch_size):
                     if time.perf_counter() - start > self.time_budget_s:
                         stopped = True
                         break
                     rows = order[b:b + self.batch_size]
-                    loss, n = self._batch_loss(seq, rows)
+                    loss, n = self._batch_loss(seq, rows, train_mask)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
                     total += float(loss.detach()) * n
                     count += n
                 seconds = time.perf_counter() - epoch_start
+                val_loss = self._validation_loss(seq, val_rows, holdout)
+                # Without validation pairs (every customer has one pair), keep the last epoch.
+                if not np.isfinite(best_loss) or val_loss < best_loss:
+                    best_loss, self.best_epoch_ = val_loss, epoch + 1
+                    best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
                 self.history_.append({"epoch": epoch + 1, "seconds": seconds,
-                                      "loss": total / max(count, 1), "targets": count,
-                                      "complete": not stopped})
-                log.info("LSTM epoch %d: %.1fs, loss %.4f over %d targets%s", epoch + 1,
-                         seconds, total / max(count, 1), count,
+                                      "loss": total / max(count, 1), "val_loss": val_loss,
+                                      "targets": count, "complete": not stopped})
+                log.info("LSTM epoch %d: %.1fs, loss %.4f over %d targets, validation %.4f%s",
+                         epoch + 1, seconds, total / max(count, 1), count, val_loss,
                          " (time budget reached)" if stopped else "")
                 if stopped:
                     break
+            self.net_.load_state_dict(best_state)
+            log.info("LSTM: kept epoch %d (validation loss %.4f)", self.best_epoch_, best_loss)
         return self
 
-    def _batch_loss(self, seq: Sequences, rows: np.ndarray) -> tuple[torch.Tensor, int]:
+    def _validation_loss(self, seq: Sequences, rows: np.ndarray, mask: np.ndarray) -> float:
+        if rows.size == 0:
+            return float("nan")
+        self.net_.eval()
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for b in range(0, len(rows), 1024):
+                loss, n = self._batch_loss(seq, rows[b:b + 1024], mask)
+                total += float(loss) * n
+                count += n
+        return total / max(count, 1)
+
+    def _batch_loss(self, seq: Sequences, rows: np.ndarray, mask: np.ndarray
+                    ) -> tuple[torch.Tensor, int]:
         items = torch.from_numpy(seq.items[rows]).long()
         types = torch.from_numpy(seq.types[rows]).long()
         targets = torch.from_numpy(seq.targets[rows]).long()
         h = self.net_.hidden(items, types)
-        valid = targets[:, :, 0] > 0
+        valid = torch.from_numpy(mask[rows])
         rows_, steps_ = valid.nonzero(as_tuple=True)
         logp = torch.log_softmax(self.net_.logits(items, types, h, rows_, steps_), dim=1)
         tgt = targets[valid]

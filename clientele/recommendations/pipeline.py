@@ -19,7 +19,7 @@ from clientele.recommendations.lstm import (
     build_sequences,
     popularity_log_prior,
 )
-from clientele.recommendations.topk import top_k_indices
+from clientele.recommendations.topk import chunked_top_k, top_k_indices
 
 log = logging.getLogger("clientele.recommendations")
 
@@ -43,6 +43,18 @@ def _top_frame(customers: pd.Index, rows: np.ndarray, products: pd.Index, idx: n
     })
 
 
+def _scored_customers(events: pd.DataFrame, horizon: str, known_before: object,
+                      customers: pd.Index) -> np.ndarray:
+    """Rows of `customers` to score: all of them for 'current'; for 'backtest', only those
+    who bought on or after the cut-off (the only lists the evaluation reads; a client's
+    scores do not depend on who else is scored)."""
+    if horizon != "backtest":
+        return np.arange(len(customers))
+    later = events[(events["event_type"] == "purchase")
+                   & (pd.to_datetime(events["event_date"]) >= pd.Timestamp(known_before))]
+    return np.flatnonzero(customers.isin(later["customer_id"]))
+
+
 def purchase_matrix(purchases: pd.DataFrame, customers: pd.Index, products: pd.Index
                     ) -> sp.csr_matrix:
     """Customers x products count of orders containing the product."""
@@ -64,10 +76,13 @@ def als_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: p
         customers = pd.Index(purchases["customer_id"].unique())
         if len(customers) == 0:
             continue
-        R = purchase_matrix(purchases, customers, products)
+        # Products never bought before the horizon have no factors: they rank last.
+        vocabulary = pd.Index(purchases["product_id"].unique())
+        R = purchase_matrix(purchases, customers, vocabulary)
         model = ImplicitALS(**als_params).fit(R)  # type: ignore[arg-type]
-        idx, val = model.recommend(top_k)
-        frame = _top_frame(customers, np.arange(len(customers)), products, idx, val)
+        rows = _scored_customers(events, horizon, known_before, customers)
+        idx, val = chunked_top_k(lambda r, rows=rows, m=model: m.score(rows[r]), len(rows), top_k)
+        frame = _top_frame(customers, rows, vocabulary, idx, val)
         frame.insert(0, "horizon", horizon)
         frames.append(frame)
     columns = {"horizon": "object", "customer_id": "object", "product_id": "object",
@@ -95,31 +110,40 @@ def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: 
         customers = pd.Index(known["customer_id"].unique())
         if len(customers) == 0:
             continue
+        # Output vocabulary: products with any event before the horizon; the others have
+        # untrained embeddings and rank last.
+        vocabulary = pd.Index(known["product_id"].unique())
         day = (pd.to_datetime(known["event_date"]) - pd.Timestamp("1970-01-01")).dt.days
         seq = build_sequences(
-            customers.get_indexer(known["customer_id"]), products.get_indexer(known["product_id"]),
+            customers.get_indexer(known["customer_id"]),
+            vocabulary.get_indexer(known["product_id"]),
             known["event_type"].map(EVENT_TYPES).to_numpy(), day.to_numpy(),
             max_steps=max_steps, max_events_per_step=max_events_per_step)
         start = time.perf_counter()
-        model = LSTMRecommender(n_items=len(products), **lstm_params).fit(seq)  # type: ignore
+        model = LSTMRecommender(n_items=len(vocabulary), **lstm_params).fit(seq)  # type: ignore
         train_seconds = time.perf_counter() - start
         history = pd.DataFrame(model.history_)
-        counts = np.bincount(products.get_indexer(
-            known.loc[known["event_type"] == "purchase", "product_id"]), minlength=len(products))
+        counts = np.bincount(vocabulary.get_indexer(
+            known.loc[known["event_type"] == "purchase", "product_id"]),
+            minlength=len(vocabulary))
         prior = popularity_log_prior(counts)
         log.info("LSTM %s: %d sequences, %d epochs, %.1fs", horizon, len(seq.users),
                  len(history), train_seconds)
         penalties = {"lstm": 0.0, "lstm_debiased": popularity_penalty}
         tops: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {v: [] for v in penalties}
-        for start_row in range(0, len(seq.users), 2048):  # chunks of customers
-            rows = np.arange(start_row, min(start_row + 2048, len(seq.users)))
+        scored = np.flatnonzero(np.isin(
+            seq.users, _scored_customers(events, horizon, known_before, customers)))
+        for start_row in range(0, len(scored), 2048):  # chunks of customers
+            rows = scored[start_row:start_row + 2048]
             logp = model.log_proba(seq, rows)
             for variant, penalty in penalties.items():
                 tops[variant].append(top_k_indices(logp - penalty * prior, top_k))
         for variant, penalty in penalties.items():
+            if not tops[variant]:
+                continue
             idx = np.vstack([t[0] for t in tops[variant]])
             val = np.vstack([t[1] for t in tops[variant]])
-            frame = _top_frame(customers, seq.users, products, idx, val)
+            frame = _top_frame(customers, seq.users[scored], vocabulary, idx, val)
             frame.insert(0, "variant", variant)
             frame.insert(0, "horizon", horizon)
             frame["popularity_penalty"] = penalty

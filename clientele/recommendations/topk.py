@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 
 
 def top_k_indices(
@@ -30,14 +31,17 @@ def top_k_indices(
         scores = np.where(mask, scores, -np.inf)
     if k == 0 or n_rows == 0:
         return np.full((n_rows, k), -1, dtype=np.int64), np.full((n_rows, k), -np.inf)
-    part = np.argpartition(-scores, kth=k - 1, axis=1)[:, :k]
+    # torch.topk is several times faster than numpy's argpartition on wide catalogues.
+    with torch.no_grad():
+        part_t = torch.topk(torch.from_numpy(np.ascontiguousarray(scores)), k, dim=1).indices
+    part = part_t.numpy().astype(np.int64)
     part_scores = np.take_along_axis(scores, part, axis=1)
-    # Ties broken by item index so that results are deterministic.
+    # Best first; ties broken by item index so that results are deterministic.
     order = np.lexsort((part, -part_scores), axis=1)
     idx = np.take_along_axis(part, order, axis=1)
-    val = np.take_along_axis(part_scores, order, axis=1)
+    val = np.take_along_axis(part_scores, order, axis=1).astype(np.float64)
     idx = np.where(np.isfinite(val), idx, -1)
-    return idx.astype(np.int64), val
+    return idx, val
 
 
 def chunked_top_k(
@@ -45,7 +49,7 @@ def chunked_top_k(
     n_rows: int,
     k: int,
     mask: np.ndarray | None = None,
-    chunk_size: int = 4096,
+    chunk_size: int = 1024,
 ) -> tuple[np.ndarray, np.ndarray]:
     """top_k_indices over rows scored chunk by chunk: score_fn(row_indices) -> scores."""
     idx_parts, val_parts = [], []

@@ -19,6 +19,7 @@ def model(dbt, session):
         top_k=int(dbt.config.get("candidates")),
         popularity_penalty=float(dbt.config.get("lstm_popularity_penalty")),
         max_steps=int(dbt.config.get("lstm_max_steps")),
+        max_events_per_step=int(dbt.config.get("lstm_max_events_per_step")),
         epochs=int(dbt.config.get("lstm_epochs")),
         time_budget_s=float(dbt.config.get("lstm_time_budget_s")),
         embedding_dim=int(dbt.config.get("lstm_embedding_dim")),

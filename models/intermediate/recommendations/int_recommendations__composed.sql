@@ -156,7 +156,8 @@ client_products as (
         horizon,
         customer_id,
         product_id,
-        max(case when event_type = 'purchase' then 1 else 0 end) = 1 as was_bought
+        max(case when event_type = 'purchase' then 1 else 0 end) = 1 as was_bought,
+        max(case when event_type = 'purchase' then event_date end) as last_bought_on
     from known_events
     group by horizon, customer_id, product_id
 
@@ -266,14 +267,26 @@ win_back_candidates as (
 
 ),
 
-antecedents as (
+antecedents_ranked as (
 
     select
         horizon,
         customer_id,
-        product_id
+        product_id,
+        row_number() over (
+            partition by horizon, customer_id order by last_bought_on desc, product_id
+        ) as recency_rank
     from client_products
     where was_bought
+
+),
+
+-- The client's most recently bought products are what "bought together" completes.
+antecedents as (
+
+    select *
+    from antecedents_ranked
+    where recency_rank <= {{ var('recommendations_basket_antecedents', 10) }}
 
 ),
 

@@ -82,4 +82,4 @@ ranked as (
 )
 
 select * from ranked
-where popularity_rank <= {{ var('recommendations_candidates', 50) }}
+where popularity_rank <= {{ var('recommendations_candidates', 30) }}
