@@ -178,7 +178,7 @@ market_popularity as (
     inner join popularity
         on
             clients.horizon = popularity.horizon
-            and (popularity.market = clients.market or popularity.market = '(all)')
+            and (clients.market = popularity.market or popularity.market = '(all)')
 
 ),
 
@@ -211,7 +211,7 @@ similar_candidates as (
         sequence_model.horizon,
         sequence_model.customer_id,
         sequence_model.product_id,
-        'similar' as source,
+        'similar' as recommendation_source,
         1 as slot_order,
         sequence_model.score as source_score,
         sequence_model.score + {{ margin_weight }} * catalog.ranking_margin_rate as ranking_score,
@@ -250,7 +250,7 @@ win_back_candidates as (
         repurchase.horizon,
         repurchase.customer_id,
         repurchase.product_id,
-        'win_back' as source,
+        'win_back' as recommendation_source,
         1 as slot_order,
         cast(repurchase.purchase_orders as double) as source_score,
         repurchase.purchase_orders * (1 + {{ margin_weight }} * catalog.ranking_margin_rate) as ranking_score,
@@ -274,7 +274,7 @@ antecedents_ranked as (
         customer_id,
         product_id,
         row_number() over (
-            partition by horizon, customer_id order by last_bought_on desc, product_id
+            partition by horizon, customer_id order by last_bought_on desc, product_id asc
         ) as recency_rank
     from client_products
     where was_bought
@@ -314,7 +314,7 @@ together_candidates as (
         together_scored.horizon,
         together_scored.customer_id,
         together_scored.product_id,
-        'bought_together' as source,
+        'bought_together' as recommendation_source,
         2 as slot_order,
         together_scored.confidence as source_score,
         together_scored.confidence * (1 + {{ margin_weight }} * catalog.ranking_margin_rate) as ranking_score,
@@ -333,14 +333,15 @@ novel_candidates as (
         popular_for_client.horizon,
         popular_for_client.customer_id,
         popular_for_client.product_id,
-        'novel' as source,
+        'novel' as recommendation_source,
         3 as slot_order,
         cast(popular_for_client.buyers as double) as source_score,
         -popular_for_client.client_popularity_rank * (1 - {{ margin_weight }} * catalog.ranking_margin_rate / 2)
             as ranking_score,
         'new category for you: ' || catalog.category || '; bought by ' || cast(popular_for_client.buyers as varchar)
         || ' clients in ' || case when popular_for_client.is_global = 1 then 'all markets' else
-            popular_for_client.market end || ' recently' as reason
+                popular_for_client.market
+        end || ' recently' as reason
     from popular_for_client
     inner join clients
         on
@@ -363,7 +364,7 @@ prospect_candidates as (
         popular_for_client.horizon,
         popular_for_client.customer_id,
         popular_for_client.product_id,
-        'popular_in_market' as source,
+        'popular_in_market' as recommendation_source,
         1 as slot_order,
         cast(popular_for_client.buyers as double) as source_score,
         -popular_for_client.client_popularity_rank * (1 - {{ margin_weight }} * catalog.ranking_margin_rate / 2)
@@ -436,7 +437,7 @@ first_slot_ranked as (
     select
         *,
         row_number() over (
-            partition by horizon, customer_id order by ranking_score desc, product_id
+            partition by horizon, customer_id order by ranking_score desc, product_id asc
         ) as slot_rank
     from available
     where slot_order = 1
@@ -449,7 +450,7 @@ first_slot as (
     from first_slot_ranked
     where
         slot_rank <= case
-            when source = 'popular_in_market' then {{ n_similar + n_together + n_novel }}
+            when recommendation_source = 'popular_in_market' then {{ n_similar + n_together + n_novel }}
             else {{ n_similar }}
         end
 
@@ -462,7 +463,7 @@ second_slot_ranked as (
         available.*,
         row_number() over (
             partition by available.horizon, available.customer_id
-            order by available.ranking_score desc, available.product_id
+            order by available.ranking_score desc, available.product_id asc
         ) as slot_rank
     from available
     left join first_slot
@@ -484,9 +485,17 @@ second_slot as (
 
 earlier_slots as (
 
-    select horizon, customer_id, product_id from first_slot
+    select
+        horizon,
+        customer_id,
+        product_id
+    from first_slot
     union all
-    select horizon, customer_id, product_id from second_slot
+    select
+        horizon,
+        customer_id,
+        product_id
+    from second_slot
 
 ),
 
@@ -496,7 +505,7 @@ third_slot_ranked as (
         available.*,
         row_number() over (
             partition by available.horizon, available.customer_id
-            order by available.ranking_score desc, available.product_id
+            order by available.ranking_score desc, available.product_id asc
         ) as slot_rank
     from available
     left join earlier_slots
@@ -538,7 +547,7 @@ composed as (
         ) as recommendation_rank,
         selected.product_id,
         catalog.category,
-        selected.source,
+        selected.recommendation_source,
         selected.reason,
         selected.source_score,
         selected.ranking_score,

@@ -1,5 +1,5 @@
 {#- What advisors and campaigns read: per client, the composed list as of today, each
-    product with its source (similar, win_back, bought_together, novel,
+    product with its recommendation_source (similar, win_back, bought_together, novel,
     popular_in_market) and the reason in words. -#}
 with
 
@@ -16,7 +16,7 @@ current_lists as (
         cast(recommendation_rank as integer) as recommendation_rank,
         product_id,
         category,
-        source,
+        recommendation_source,
         reason,
         client_segment,
         cast(source_score as double) as source_score,

@@ -110,7 +110,7 @@ measured as (
         pairs.pair_orders,
         antecedent_orders.product_orders as antecedent_orders,
         consequent_orders.product_orders as consequent_orders,
-        pairs.pair_orders / order_counts.total_orders as support,
+        pairs.pair_orders / order_counts.total_orders as pair_support,
         pairs.pair_orders / antecedent_orders.product_orders as confidence,
         (pairs.pair_orders / antecedent_orders.product_orders)
         / (consequent_orders.product_orders / order_counts.total_orders) as lift
@@ -134,7 +134,7 @@ ranked as (
         *,
         row_number() over (
             partition by horizon, antecedent_product_id
-            order by confidence desc, lift desc, consequent_product_id
+            order by confidence desc, lift desc, consequent_product_id asc
         ) as consequent_rank
     from measured
 

@@ -51,9 +51,21 @@ recent_purchases as (
 
 with_all_markets as (
 
-    select horizon, market, customer_id, product_id, quantity from recent_purchases
+    select
+        horizon,
+        market,
+        customer_id,
+        product_id,
+        quantity
+    from recent_purchases
     union all
-    select horizon, '(all)' as market, customer_id, product_id, quantity from recent_purchases
+    select
+        horizon,
+        '(all)' as market,
+        customer_id,
+        product_id,
+        quantity
+    from recent_purchases
 
 ),
 
@@ -75,7 +87,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by horizon, market order by buyers desc, units desc, product_id
+            partition by horizon, market order by buyers desc, units desc, product_id asc
         ) as popularity_rank
     from counted
 

@@ -57,7 +57,7 @@ ranked as (
         *,
         row_number() over (
             partition by horizon, customer_id
-            order by purchase_orders desc, last_purchased_at desc, product_id
+            order by purchase_orders desc, last_purchased_at desc, product_id asc
         ) as repurchase_rank
     from counted
 
