@@ -165,6 +165,7 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
     if len(lstm_bt):
         for variant_name, column in (("seconds_per_epoch", "seconds_per_epoch"),
                                      ("epochs_trained", "epochs_trained"),
+                                     ("best_epoch", "best_epoch"),
                                      ("train_seconds", "train_seconds")):
             out.append({"model_name": "lstm", "is_baseline": False, "segment": "training",
                         "metric": variant_name, "k": None,

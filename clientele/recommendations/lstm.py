@@ -159,16 +159,17 @@ class LSTMRecommender:
         n_items: catalogue size (product indices 0..n_items-1).
         embedding_dim, hidden_dim, dropout: network size.
         epochs: maximum training epochs.
-        time_budget_s: training stops when this many seconds have elapsed.
+        time_budget_s: training (epochs and their validation) stops after this many seconds.
         batch_size, learning_rate: optimisation.
         seed: makes training reproducible (same data + seed = same scores).
         threads: torch CPU threads.
+        max_validation_customers: held-out customers scored after each epoch.
     """
 
     def __init__(self, n_items: int, embedding_dim: int = 64, hidden_dim: int = 128,
                  dropout: float = 0.1, epochs: int = 5, time_budget_s: float = 60.0,
                  batch_size: int = 256, learning_rate: float = 5e-3, seed: int = 42,
-                 threads: int = 2) -> None:
+                 threads: int = 2, max_validation_customers: int = 4096) -> None:
         self.n_items = n_items
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim
@@ -179,6 +180,7 @@ class LSTMRecommender:
         self.learning_rate = learning_rate
         self.seed = seed
         self.threads = threads
+        self.max_validation_customers = max_validation_customers
 
     def fit(self, seq: Sequences) -> LSTMRecommender:
         """Train on every (day, next purchase day) pair of every customer.
@@ -206,14 +208,17 @@ class LSTMRecommender:
             holdout &= multi[:, None]
             train_mask = has_target & ~holdout
             val_rows = np.flatnonzero(holdout.any(axis=1))
+            rng = np.random.default_rng(self.seed)
+            if len(val_rows) > self.max_validation_customers:  # bounded validation cost
+                val_rows = np.sort(rng.choice(val_rows, self.max_validation_customers,
+                                              replace=False))
             # Start from "repurchase, then popularity": bias = log share of the targets.
             counts = np.bincount(seq.targets[seq.targets > 0] - 1, minlength=self.n_items)
             with torch.no_grad():
                 self.net_.bias.copy_(torch.from_numpy(popularity_log_prior(counts)).float())
             opt = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
-            rng = np.random.default_rng(self.seed)
-            start = time.perf_counter()
             best_loss = self._validation_loss(seq, val_rows, holdout)
+            start = time.perf_counter()
             best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
             self.best_epoch_ = 0
             log.info("LSTM epoch 0 (initial model): validation loss %.4f on %d customers",

@@ -148,6 +148,7 @@ def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: 
             frame.insert(0, "horizon", horizon)
             frame["popularity_penalty"] = penalty
             frame["epochs_trained"] = len(history)
+            frame["best_epoch"] = int(getattr(model, "best_epoch_", 0))
             frame["seconds_per_epoch"] = (float(history["seconds"].mean())
                                           if len(history) else 0.0)
             frame["train_seconds"] = train_seconds
@@ -161,6 +162,7 @@ def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: 
             "score": pd.Series(dtype="float64"), "rank": pd.Series(dtype="int64"),
             "popularity_penalty": pd.Series(dtype="float64"),
             "epochs_trained": pd.Series(dtype="int64"),
+            "best_epoch": pd.Series(dtype="int64"),
             "seconds_per_epoch": pd.Series(dtype="float64"),
             "train_seconds": pd.Series(dtype="float64"),
             "final_loss": pd.Series(dtype="float64"),

@@ -25,13 +25,11 @@ catalog as (
 
 basket_lines as (
 
-    select
-        horizons.horizon,
+    select distinct
         events.order_id,
-        events.product_id
+        events.product_id,
+        events.event_date
     from events
-    inner join horizons
-        on events.event_date < horizons.known_before
     inner join catalog
         on events.product_id = catalog.product_id
     where events.event_type = 'purchase'
@@ -41,62 +39,79 @@ basket_lines as (
 basket_sizes as (
 
     select
-        horizon,
         order_id,
+        min(event_date) as order_date,
         count(*) as basket_products
     from basket_lines
-    group by horizon, order_id
+    group by order_id
 
 ),
 
 order_counts as (
 
     select
-        horizon,
+        horizons.horizon,
         count(*) as total_orders
     from basket_sizes
-    group by horizon
+    inner join horizons
+        on basket_sizes.order_date < horizons.known_before
+    group by horizons.horizon
 
 ),
 
 product_orders as (
 
     select
-        horizon,
-        product_id,
+        horizons.horizon,
+        basket_lines.product_id,
         count(*) as product_orders
     from basket_lines
-    group by horizon, product_id
+    inner join horizons
+        on basket_lines.event_date < horizons.known_before
+    group by horizons.horizon, basket_lines.product_id
 
 ),
 
 pair_lines as (
 
-    select basket_lines.*
+    select
+        basket_lines.order_id,
+        basket_lines.product_id,
+        basket_sizes.order_date
     from basket_lines
     inner join basket_sizes
-        on
-            basket_lines.horizon = basket_sizes.horizon
-            and basket_lines.order_id = basket_sizes.order_id
+        on basket_lines.order_id = basket_sizes.order_id
     where
         basket_sizes.basket_products between 2 and {{ var('recommendations_basket_max_products', 50) }}
+
+),
+
+-- One self-join for all horizons; each horizon counts the orders it knows.
+order_pairs as (
+
+    select
+        antecedent.order_date,
+        antecedent.product_id as antecedent_product_id,
+        consequent.product_id as consequent_product_id
+    from pair_lines as antecedent
+    inner join pair_lines as consequent
+        on
+            antecedent.order_id = consequent.order_id
+            and antecedent.product_id != consequent.product_id
 
 ),
 
 pairs as (
 
     select
-        antecedent.horizon,
-        antecedent.product_id as antecedent_product_id,
-        consequent.product_id as consequent_product_id,
+        horizons.horizon,
+        order_pairs.antecedent_product_id,
+        order_pairs.consequent_product_id,
         count(*) as pair_orders
-    from pair_lines as antecedent
-    inner join pair_lines as consequent
-        on
-            antecedent.horizon = consequent.horizon
-            and antecedent.order_id = consequent.order_id
-            and antecedent.product_id != consequent.product_id
-    group by antecedent.horizon, antecedent.product_id, consequent.product_id
+    from order_pairs
+    inner join horizons
+        on order_pairs.order_date < horizons.known_before
+    group by horizons.horizon, order_pairs.antecedent_product_id, order_pairs.consequent_product_id
     having count(*) >= {{ var('recommendations_min_pair_orders', 2) }}
 
 ),
