@@ -96,3 +96,16 @@ def test_ranked_array_completes_lists_without_duplicates():
                              "rank": [1, 2, 1]})
     top = ranked_array(users, products, [first, fallback], 3)
     np.testing.assert_array_equal(top, [[2, 0, -1], [1, -1, -1]])
+
+
+def test_build_sequences_horizon_targets_everything_bought_within_it():
+    # Day 1 buys 1; day 3 buys 2; day 40 buys 3.
+    args = dict(user=np.array([0, 0, 0]), item=np.array([1, 2, 3]),
+                event_type=np.array([0, 0, 0]), day=np.array([1, 3, 40]), max_steps=3,
+                max_events_per_step=2, max_targets_per_step=3)
+    seq = build_sequences(**args, target_horizon_days=30)
+    np.testing.assert_array_equal(seq.targets[0, 0], [3, 0, 0])  # only day 3 within 30 days
+    assert (seq.targets[0, 1] == 0).all() and (seq.targets[0, 2] == 0).all()  # day 40 too far
+    seq = build_sequences(**args, target_horizon_days=40)
+    np.testing.assert_array_equal(seq.targets[0, 0], [3, 4, 0])  # days 3 and 40
+    np.testing.assert_array_equal(seq.targets[0, 1], [4, 0, 0])

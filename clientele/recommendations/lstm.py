@@ -51,6 +51,7 @@ class Sequences:
 def build_sequences(
     user: np.ndarray, item: np.ndarray, event_type: np.ndarray, day: np.ndarray,
     max_steps: int = 20, max_events_per_step: int = 16, max_targets_per_step: int = 16,
+    target_horizon_days: int | None = None,
 ) -> Sequences:
     """Vectorised construction of the padded sequences from event arrays.
 
@@ -58,6 +59,9 @@ def build_sequences(
         user, item: integer indices (0..n-1).
         event_type: 0 purchase, 1 add_to_cart, 2 view.
         day: integer day of the event (e.g. days since epoch).
+        target_horizon_days: None = the target of a day is the next purchase day; an
+            integer H = every product bought in the H days after it (the horizon the lists
+            are used for), up to max_targets_per_step.
     """
     T, B, B2 = max_steps, max_events_per_step, max_targets_per_step
     ev = pd.DataFrame({"user": user, "item": item, "etype": event_type, "day": day})
@@ -86,6 +90,19 @@ def build_sequences(
     purchases = np.zeros((len(users), T, B2), dtype=np.int32)
     purchases[bought["row"].to_numpy(), bought["pos"].to_numpy(), bought["slot"].to_numpy()] = (
         bought["item"].to_numpy() + 1)
+    if target_horizon_days is not None:
+        step_day = np.full((len(users), T), np.iinfo(np.int64).min // 2, dtype=np.int64)
+        step_day[ev["row"].to_numpy(), ev["pos"].to_numpy()] = ev["day"].to_numpy()
+        targets = np.zeros_like(purchases)
+        for t in range(T - 1):  # loop over time steps, vectorised over customers
+            later = purchases[:, t + 1:, :].copy()
+            ahead = step_day[:, t + 1:] - step_day[:, t:t + 1]
+            later[(ahead > target_horizon_days) | (ahead <= 0)] = 0
+            flat = later.reshape(len(users), -1)
+            order = np.argsort(flat == 0, axis=1, kind="stable")[:, :B2]
+            targets[:, t, :order.shape[1]] = np.take_along_axis(flat, order, axis=1)
+        targets[items[:, :, 0] == 0] = 0
+        return Sequences(users.astype(np.int64), items, types, targets)
     # Target of day t: purchases of the next purchase day after t.
     has_purchase = purchases[:, :, 0] > 0
     targets = np.zeros_like(purchases)

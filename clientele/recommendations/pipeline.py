@@ -95,6 +95,7 @@ def als_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: p
 def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: pd.DataFrame,
                          top_k: int = 30, popularity_penalty: float = 0.1,
                          max_steps: int = 12, max_events_per_step: int = 16,
+                         target_horizon_days: int | None = None,
                          **lstm_params: float) -> pd.DataFrame:
     """Top-k LSTM products per customer with any activity, for every horizon, in two
     variants: 'lstm' (raw) and 'lstm_debiased' (best-seller penalty applied).
@@ -118,7 +119,8 @@ def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: 
             customers.get_indexer(known["customer_id"]),
             vocabulary.get_indexer(known["product_id"]),
             known["event_type"].map(EVENT_TYPES).to_numpy(), day.to_numpy(),
-            max_steps=max_steps, max_events_per_step=max_events_per_step)
+            max_steps=max_steps, max_events_per_step=max_events_per_step,
+            target_horizon_days=target_horizon_days)
         start = time.perf_counter()
         model = LSTMRecommender(n_items=len(vocabulary), **lstm_params).fit(seq)  # type: ignore
         train_seconds = time.perf_counter() - start
