@@ -95,7 +95,7 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
                      customers: pd.DataFrame, popularity: pd.DataFrame,
                      repurchase: pd.DataFrame, rules: pd.DataFrame, als: pd.DataFrame,
                      lstm: pd.DataFrame, composed: pd.DataFrame,
-                     similar_variant: str = "lstm_debiased") -> pd.DataFrame:
+                     similar_variant: str = "lstm") -> pd.DataFrame:
     """Rows in model_evaluation's columns for every method, k, metric and segment."""
     backtest = horizons[horizons["horizon"] == "backtest"]
     if backtest.empty or catalog.empty:

@@ -63,7 +63,7 @@ rules as (
 sequence_model as (
 
     select * from {{ ref('recommendations_lstm') }}
-    where variant = '{{ var("recommendations_similar_variant", "lstm_debiased") }}'
+    where variant = '{{ var("recommendations_similar_variant", "lstm") }}'
 
 ),
 
