@@ -3,6 +3,7 @@
     same columns; add its name to the list below. -#}
 {%- set area_evaluations = [
     'launch_evaluation',
+    'recommendations_evaluation',
     'retention_evaluation',
     'segmentation_evaluation',
 ] -%}

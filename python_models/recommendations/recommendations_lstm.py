@@ -1,0 +1,33 @@
+"""Next-product LSTM over day-bags of purchases, views and add-to-carts (torch, CPU)."""
+
+import logging
+
+from clientele.recommendations.pipeline import lstm_recommendations
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    log = logging.getLogger("clientele.recommendations")
+    events = dbt.ref("int_recommendations__events").df()
+    catalog = dbt.ref("int_recommendations__catalog").df()
+    horizons = dbt.ref("int_recommendations__horizons").df()
+    if not (events["event_type"] != "purchase").any():
+        log.info("recommendations_lstm: no web events in this dataset; "
+                 "sequences use purchases only")
+    result = lstm_recommendations(
+        events, catalog, horizons,
+        top_k=int(dbt.config.get("candidates")),
+        popularity_penalty=float(dbt.config.get("lstm_popularity_penalty")),
+        max_steps=int(dbt.config.get("lstm_max_steps")),
+        max_events_per_step=int(dbt.config.get("lstm_max_events_per_step")),
+        epochs=int(dbt.config.get("lstm_epochs")),
+        time_budget_s=float(dbt.config.get("lstm_time_budget_s")),
+        embedding_dim=int(dbt.config.get("lstm_embedding_dim")),
+        hidden_dim=int(dbt.config.get("lstm_hidden_dim")),
+        batch_size=int(dbt.config.get("lstm_batch_size")),
+        learning_rate=float(dbt.config.get("lstm_learning_rate")),
+        threads=int(dbt.config.get("lstm_threads")),
+        seed=int(dbt.config.get("seed")),
+    )
+    log.info("recommendations_lstm: %d rows", len(result))
+    return result
