@@ -513,7 +513,7 @@ def generate_chunk(
     # Early adopters skew younger (and share their birth date a little more often).
     lean = ea_lean(c.ea)
     birth_year = np.where(rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62),
-                          np.clip(2026 - np.round(rng.normal(44 - 9 * lean, 12, n)), 1935, 2008),
+                          np.clip(2026 - np.round(rng.normal(44 - 6 * lean, 12, n)), 1935, 2008),
                           np.nan)
     home_country_store = c.home_store >= 0
     cities = np.array([MARKET_CITIES[m] for m in MARKETS], dtype=object)
@@ -794,7 +794,7 @@ def _launch_browsing(
         if launch - 7.0 >= END_T:
             continue
         known = (c.first_seen_t < launch - 7.0) & (end > launch - 7.0)
-        p = np.clip(0.04 + 0.35 * lean + 0.15 * c.engagement, 0.005, 0.75)
+        p = np.clip(0.04 + 0.28 * lean + 0.15 * c.engagement, 0.005, 0.7)
         who = np.flatnonzero(known & (rng.random(c.n) < p))
         n_views = 1 + np.minimum(rng.poisson(0.8 + 1.5 * np.maximum(lean[who], 0.0)), 6)
         vc = np.repeat(who, n_views)
