@@ -170,23 +170,42 @@ class _Placed:
 
 
 def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, np.ndarray]:
-    """Draw who the chunk's customers are and what drives them (and the gender draw)."""
+    """Draw who the chunk's customers are and what drives them (and the gender draw).
+
+    Early-adopter propensity is drawn first because, as in real luxury houses, it shows
+    (noisily) in who the client is: early adopters are store clients of the flagships,
+    lean to the higher price bands and to bags and ready-to-wear, and have been with
+    the house longer (see `ea_lean`).
+    """
+    ea = rng.beta(0.7, 2.8, n)
+    lean = ea_lean(ea)
     country = rng.choice(len(MARKETS), n, p=MARKET_WEIGHTS)
-    online_only = rng.random(n) < P_ONLINE_ONLY
-    # Home store: a store of the client's market, bigger stores attracting more clients.
-    w = np.where(cat.store_country[None, :] == np.arange(len(MARKETS))[:, None],
-                 cat.store_size[None, :], 0.0)
-    store_cum = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
-    store_cum[:, -1] = 1.0
-    home_store = sample_rows(store_cum, country, rng.random(n))
+    # Early adopters are store clients: the online-only share falls from ~50 % to ~10 %.
+    online_only = rng.random(n) < P_ONLINE_ONLY * np.clip(1.0 - 0.75 * lean, 0.25, 1.5)
+    # Home store: a store of the client's market, bigger stores attracting more clients;
+    # early adopters lean to the flagships (weight size^3 rather than size).
+    home_w = []
+    for power in (1.0, 3.0):
+        w = np.where(cat.store_country[None, :] == np.arange(len(MARKETS))[:, None],
+                     cat.store_size[None, :] ** power, 0.0)
+        store_cum = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+        store_cum[:, -1] = 1.0
+        home_w.append(store_cum)
+    flagship = rng.random(n) < np.clip(0.15 + 0.5 * lean, 0.0, 0.9)
+    home_store = sample_rows(np.concatenate(home_w), country + len(MARKETS) * flagship,
+                             rng.random(n))
     home_store = np.where(online_only, -1, home_store)
 
     gender_draw = rng.random(n)
     gset = ((gender_draw >= 0.60) & (gender_draw < 0.91)).astype(np.int64)  # M
     engagement = rng.beta(2.0, 4.0, n)
-    ea = rng.beta(0.7, 2.8, n)
     sat_z = rng.standard_normal(n)
     pref_cat = sample_rows(CATEGORY_CUM, gset, rng.random(n))
+    # Early adopters lean to the season's statement pieces: bags and ready-to-wear.
+    to_season = rng.random(n) < np.clip(0.35 * lean, 0.0, 0.7)
+    season_cat = np.where(rng.random(n) < np.where(gset == 1, 0.3, 0.6),
+                          CATEGORIES.index("bags"), CATEGORIES.index("ready-to-wear"))
+    pref_cat = np.where(to_season, season_cat, pref_cat)
     # Material taste follows the preferred category most of the time (a bag lover likes leather).
     by_cat = np.argsort(cat.category, kind="stable")
     cat_start = np.searchsorted(cat.category[by_cat], np.arange(len(CATEGORIES)))
@@ -196,6 +215,10 @@ def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, 
                         rng.choice(len(MATERIALS), n, p=cat.material_pref))
     pref_color = rng.choice(len(COLORS), n, p=cat.color_pref)
     pref_band = rng.choice(len(PRICE_BANDS), n, p=BAND_PREF)
+    # ... and to the higher price bands (one band up, now and then two).
+    up = (rng.random(n) < np.clip(0.45 * lean, 0.0, 0.9)).astype(np.int64)
+    up += (up > 0) & (rng.random(n) < 0.3 * lean)
+    pref_band = np.minimum(pref_band + up, len(PRICE_BANDS) - 1)
 
     # Replenishment routines: mostly clients whose taste is beauty or fragrance.
     beauty_lover = np.isin(pref_cat, [CATEGORIES.index("beauty"), CATEGORIES.index("fragrance")])
@@ -213,15 +236,17 @@ def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, 
         group_key(cat.perm_period, repl_family[r], gset[r], KIND_NONE, 0), rng.random(len(r)))
 
     is_prospect = rng.random(n) < P_PROSPECT
-    # Clients arrive over the whole history, a little faster lately (the brand grows).
-    first_order_t = np.floor(END_T * rng.random(n) ** 0.9)
+    # Clients arrive over the whole history, a little faster lately (the brand grows);
+    # early adopters have been with the house longer.
+    first_order_t = np.floor(END_T * rng.random(n) ** (0.9 + 0.8 * lean))
     first_seen_t = np.where(
         online_only, np.floor(np.maximum(0.0, first_order_t - rng.exponential(15, n))),
         first_order_t)
     first_seen_t = np.where(is_prospect, np.floor(END_T * rng.random(n)), first_seen_t)
     first_order_t = np.where(is_prospect, np.nan, first_order_t)
-    churn_t = first_order_t + rng.exponential(900.0 * np.exp(0.35 * sat_z))
-    email_opt_in = rng.random(n) < 0.45 + 0.35 * engagement
+    # ... and stay longer: they are among the house's most loyal clients.
+    churn_t = first_order_t + rng.exponential(900.0 * np.exp(0.35 * sat_z + 0.4 * lean))
+    email_opt_in = rng.random(n) < np.minimum(0.45 + 0.35 * engagement + 0.1 * lean, 0.97)
     phone_opt_in = rng.random(n) < np.where(online_only, 0.15, 0.55)
     return _Clients(
         n=n, country=country, online_only=online_only, home_store=home_store, gset=gset,
@@ -233,6 +258,16 @@ def _clients(cat: Catalog, rng: np.random.Generator, n: int) -> tuple[_Clients, 
     ), gender_draw
 
 
+def ea_lean(ea: np.ndarray) -> np.ndarray:
+    """How far a client's early-adopter propensity lifts the traits that go with it.
+
+    0 for the typical client (propensity near its mean 0.2), about 1 for true early
+    adopters (propensity 0.5 and above), slightly negative for the least inclined;
+    plus per-trait noise where it is used, so no single trait gives early adopters away.
+    """
+    return np.clip((ea - 0.2) / 0.35, -0.6, 1.6)
+
+
 def _pick_products(
     cat: Catalog, rng: np.random.Generator, period: np.ndarray, family: np.ndarray,
     c: _Clients, cust: np.ndarray,
@@ -240,6 +275,9 @@ def _pick_products(
     """A product per draw: on sale in `period`, of `family`, leaning to the client's style."""
     n = len(cust)
     kind = rng.choice(4, n, p=[0.3, 0.3, 0.2, 0.2])
+    # Early adopters shop by price band more than others (their band is a higher one).
+    kind = np.where(rng.random(n) < 0.25 * np.clip(ea_lean(c.ea[cust]), 0.0, 1.2), KIND_BAND,
+                    kind)
     value = np.select(
         [kind == KIND_COLOR, kind == KIND_MATERIAL, kind == KIND_BAND],
         [c.pref_color[cust], c.pref_mat[cust], c.pref_band[cust]], 0,
@@ -275,7 +313,9 @@ def _channel_and_time(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Channel, store and time of day of orders placed on `day` (floored)."""
     n = len(cust)
-    online = c.online_only[cust] | (rng.random(n) < p_online_store_client)
+    # Early adopters buy in store (the launch experience); others drift online.
+    p_online = p_online_store_client * np.clip(1.0 - 0.6 * ea_lean(c.ea[cust]), 0.2, 1.4)
+    online = c.online_only[cust] | (rng.random(n) < p_online)
     store = c.home_store[cust].copy()
     # Now and then a store client buys in another store of the market, or abroad.
     u = rng.random(n)
@@ -470,8 +510,11 @@ def generate_chunk(
     # Customers, with what can be observed of them.
     gender = np.select([gender_draw < 0.60, gender_draw < 0.91, gender_draw < 0.93],
                        ["F", "M", "X"], "")
-    birth_year = np.where(rng.random(n) < 0.45,
-                          np.clip(2026 - np.round(rng.normal(43, 13, n)), 1935, 2008), np.nan)
+    # Early adopters skew younger (and share their birth date a little more often).
+    lean = ea_lean(c.ea)
+    birth_year = np.where(rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62),
+                          np.clip(2026 - np.round(rng.normal(44 - 6 * lean, 12, n)), 1935, 2008),
+                          np.nan)
     home_country_store = c.home_store >= 0
     cities = np.array([MARKET_CITIES[m] for m in MARKETS], dtype=object)
     city = cities[c.country, rng.integers(0, 5, n)]
@@ -709,12 +752,18 @@ def _web_events(
     ab_t = np.concatenate([sim_t[ab_sim], idle_t[ab_idle]]) + rng.uniform(
         0.001, 0.02, len(ab_sim) + len(ab_idle))
 
-    ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii, ab_cust])
-    ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod, ab_prod])
-    ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t, ab_t])
+    # New-collection browsing: around every launch (previews a week before, then the
+    # first days), early adopters look at the new pieces and put some in the cart
+    # whether or not they buy; others do so now and then.
+    la_c, la_p, la_t, la_type = _launch_browsing(cat, rng, c, end)
+
+    ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii, ab_cust, la_c])
+    ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod, ab_prod,
+                              la_p])
+    ev_t = np.concatenate([view_t, cart_t, sim_t, idle_t, ab_t, la_t])
     ev_type = np.concatenate([np.zeros(len(vi), dtype=np.int8), np.ones(len(ci), np.int8),
                               np.zeros(len(si) + len(ii), np.int8),
-                              np.ones(len(ab_cust), np.int8)])
+                              np.ones(len(ab_cust), np.int8), la_type])
     keep = (ev_t >= 0.0) & (ev_t < END_T) & (ev_prod >= 0)
     ev_cust, ev_prod, ev_t, ev_type = ev_cust[keep], ev_prod[keep], ev_t[keep], ev_type[keep]
     order = np.lexsort((ev_type, ev_prod, ev_cust, ev_t))
@@ -730,6 +779,39 @@ def _web_events(
     return frame
 
 
+def _launch_browsing(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Views and carts of each launch's pieces from a week before to ten days after it.
+
+    A loop over collections only. Returns client, product, time and event type
+    (0 view, 1 add_to_cart); times past the end of the history are dropped by the caller.
+    """
+    lean = ea_lean(c.ea)
+    parts = []
+    for ci in [*cat.past, cat.upcoming]:
+        launch = cat.launch_t[ci]
+        if launch - 7.0 >= END_T:
+            continue
+        known = (c.first_seen_t < launch - 7.0) & (end > launch - 7.0)
+        p = np.clip(0.04 + 0.28 * lean + 0.15 * c.engagement, 0.005, 0.7)
+        who = np.flatnonzero(known & (rng.random(c.n) < p))
+        n_views = 1 + np.minimum(rng.poisson(0.8 + 1.5 * np.maximum(lean[who], 0.0)), 6)
+        vc = np.repeat(who, n_views)
+        vt = launch + rng.uniform(-7.0, 10.0, len(vc))
+        vp = _pick_products(cat, rng, np.full(len(vc), cat.launch_period(int(ci))),
+                            _pref_family(cat, rng, c, vc), c, vc)
+        carted = rng.random(len(vc)) < np.clip(0.05 + 0.15 * lean[vc], 0.01, 0.4)
+        parts.append((np.concatenate([vc, vc[carted]]), np.concatenate([vp, vp[carted]]),
+                      np.concatenate([vt, vt[carted] + rng.uniform(0.001, 0.02, carted.sum())]),
+                      np.concatenate([np.zeros(len(vc), np.int8),
+                                      np.ones(carted.sum(), np.int8)])))
+    if not parts:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.float64), np.array([], dtype=np.int8)
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))  # type: ignore[return-value]
+
+
 def _email_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
     counters: Counters,
@@ -743,9 +825,16 @@ def _email_events(
     for year, month in [(2023 + (9 + i) // 12, (9 + i) % 12 + 1) for i in range(36)]:
         d = (np.datetime64(f"{year}-{month:02d}-05") - np.datetime64(HISTORY_START)).astype(int)
         sends.append((f"EM-NL-{year}-{month:02d}", float(d), 0.4, False))
-    for ci in cat.past:
+    # Each launch is announced twice: a preview a week before (a few looks, to the
+    # clients the house knows) and the launch e-mail on the day. The upcoming
+    # collection's preview goes out too when it falls before the end of the history.
+    for ci in [*cat.past, cat.upcoming]:
         cid = cat.collections["collection_id"].iloc[ci]
-        sends.append((f"EM-LAUNCH-{cid}", float(cat.launch_t[ci]), 1.0, True))
+        if cat.launch_t[ci] - 7.0 < END_T:
+            sends.append((f"EM-PREVIEW-{cid}", float(cat.launch_t[ci]) - 7.0, 0.8, True))
+        if ci != cat.upcoming:
+            sends.append((f"EM-LAUNCH-{cid}", float(cat.launch_t[ci]), 1.0, True))
+    lean = ea_lean(c.ea)
 
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     names = []
@@ -760,11 +849,16 @@ def _email_events(
         nxt = np.where(idx < len(keys), keys[np.minimum(idx, len(keys) - 1)] - q, np.inf)
         soon = (nxt > 0) & (nxt <= 21.0)
         eng = c.engagement[sent]
-        p_open = 0.05 + 0.45 * eng + 0.2 * soon + (0.15 * c.ea[sent] if is_launch else 0.0)
-        p_open *= np.where(churn[sent] < day, 0.25, 1.0)
+        # Early adopters read launch news: they open and click launch e-mails and
+        # previews far more than newsletters (a client's own reading noise on top).
+        le = lean[sent]
+        p_open = (0.05 + 0.45 * eng + 0.2 * soon
+                  + (0.3 * le + 0.08 if is_launch else 0.03 * le))
+        p_open = np.clip(p_open, 0.01, 0.97) * np.where(churn[sent] < day, 0.25, 1.0)
         opened = rng.random(m) < p_open
         open_t = send_t + rng.exponential(0.4, m)
-        clicked = opened & (rng.random(m) < 0.1 + 0.3 * eng + 0.25 * soon)
+        p_click = 0.1 + 0.3 * eng + 0.25 * soon + (0.25 * le if is_launch else 0.0)
+        clicked = opened & (rng.random(m) < np.clip(p_click, 0.02, 0.95))
         click_t = open_t + rng.exponential(0.01, m)
         ev_c = np.concatenate([sent, sent[opened], sent[clicked]])
         ev_t = np.concatenate([send_t, open_t[opened], click_t[clicked]])
