@@ -8,11 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SHARED ?= ../shared/datasets
 DEMO_CUSTOMERS ?= 20000
-CI_DEMO_CUSTOMERS ?= 3000
+# Large enough for stable launch figures (the quality tests need >= 5k buyers).
+CI_DEMO_CUSTOMERS ?= 8000
 export SEND_ANONYMOUS_USAGE_STATS := no
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help install demo build test lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci bench report clean
+.PHONY: help install demo build test lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci quality bench report clean
 
 help:
 	@echo "make demo   - install, generate the demo brand, dbt build (warehouse/clientele.duckdb)"
@@ -38,7 +39,7 @@ demo: install
 build: install
 	$(BIN)/clientele build --raw $(RAW)
 
-test: install lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci
+test: install lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci quality
 	@echo "make test: all checks passed"
 
 lint: install
@@ -72,6 +73,10 @@ dbt-demo-ci: data/ci/demo/raw
 	$(BIN)/clientele build --raw $< --db warehouse/ci_demo.duckdb --target-path target/ci_demo \
 		--verb "docs generate"
 	$(BIN)/python -m clientele.doccheck target/ci_demo
+
+# Model quality on the built demo warehouse, against the brand's latent truth.
+quality: dbt-demo-ci
+	CLIENTELE_DEMO_DB=warehouse/ci_demo.duckdb $(BIN)/pytest pytests/test_launch_demo_quality.py -rs
 
 BENCH_SIZES ?= 10000,100000
 bench: install
