@@ -13,24 +13,32 @@ from pathlib import Path
 import pytest
 
 DB = Path(os.environ.get("CLIENTELE_DEMO_DB", "warehouse/ci_demo.duckdb"))
+# Named explicitly (as `make quality` does): a missing or unusable warehouse is a failure.
+REQUIRED = "CLIENTELE_DEMO_DB" in os.environ
+
+
+def _skip(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def evaluation():
     if not DB.exists():
-        pytest.skip(f"no demo warehouse at {DB}")
+        _skip(f"no demo warehouse at {DB}")
     import duckdb
 
     with duckdb.connect(str(DB), read_only=True) as con:
         try:
             frame = con.sql("select * from model_evaluation where area = 'launch'").df()
         except duckdb.CatalogException:
-            pytest.skip(f"{DB} has no model_evaluation")
+            _skip(f"{DB} has no model_evaluation")
     if frame.empty or not (frame["metric"] == "auc_truth").any():
-        pytest.skip("no launch truth rows (not a demo warehouse)")
+        _skip("no launch truth rows (not a demo warehouse)")
     truth_rows = frame[frame["metric"] == "auc_truth"]
     if truth_rows["n_evaluated"].max() < 5_000:
-        pytest.skip("demo brand too small for stable launch figures (use >= 5k clients)")
+        _skip("demo brand too small for stable launch figures (use >= 5k clients)")
     return frame
 
 
