@@ -93,9 +93,11 @@ exports: install
 	@test -f $(REPORT_DB) || { echo "$(REPORT_DB) not found: run make demo (or REPORT_DB=...)"; exit 2; }
 	$(BIN)/clientele export --db $(REPORT_DB) --out $(EXPORTS)
 
-# npm ci from the lock file (~630 MB in reports/node_modules), once per lock change.
+# npm install from the lock file (~630 MB in reports/node_modules), once per lock change.
+# Not `npm ci`: npm 11 leaves other platforms' optional binaries (rollup, duckdb) out of a
+# lock file written on Linux, and `npm ci` then refuses it as out of sync.
 $(REPORT_STAMP): reports/package.json reports/package-lock.json
-	cd reports && npm ci --no-audit --no-fund
+	cd reports && npm install --no-audit --no-fund
 	touch $@
 
 report-install: $(REPORT_STAMP)

@@ -19,6 +19,7 @@ select
         when purchases.purchases <= 5 then '3-5 purchases'
         else '6+ purchases'
     end as purchase_bucket,
+    least(coalesce(purchases.purchases, 0), 6) as bucket_order,
     count(*) as customers,
     count(*) filter (where customers.email_opt_in) as email_opt_in
 from customers
