@@ -83,56 +83,66 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
     ExportTable("customer_rfm", "segmentation", "RFM, satisfaction and named group per customer.", (
         ("customer_id", "varchar"), ("recency_days", "bigint"), ("frequency", "bigint"),
         ("monetary", "double"), ("avg_review_score", "double"), ("rfm_group", "varchar"),
+        ("group_rank", "integer"),
     )),
     ExportTable("customer_clusters", "segmentation", "Cluster of each customer.", (
-        ("customer_id", "varchar"), ("cluster_id", "integer"),
+        ("customer_id", "varchar"), ("cluster_id", "integer"), ("cluster_label", "varchar"),
     )),
     ExportTable("cluster_profiles", "segmentation", "Size, value and label per cluster.", (
-        ("cluster_id", "integer"), ("label", "varchar"), ("customers", "bigint"),
-        ("revenue_share", "double"), ("suggested_action", "varchar"),
+        ("cluster_id", "integer"), ("cluster_label", "varchar"), ("n_customers", "bigint"),
+        ("revenue_share", "double"), ("cluster_description", "varchar"),
+        ("suggested_action", "varchar"),
     )),
     ExportTable("segment_history", "segmentation", "Segment of each customer at each month end.", (
-        ("customer_id", "varchar"), ("period_end", "date"), ("rfm_group", "varchar"),
-        ("cluster_id", "integer"),
+        ("snapshot_date", "date"), ("customer_id", "varchar"), ("rfm_group", "varchar"),
+        ("cluster_id_refit", "integer"),
     )),
     ExportTable("segment_stability", "segmentation", "ARI at each horizon.", (
         ("method", "varchar"), ("horizon_months", "integer"), ("ari", "double"),
     )),
     ExportTable("segment_transitions", "segmentation", "Migration matrix between periods.", (
-        ("method", "varchar"), ("from_segment", "varchar"), ("to_segment", "varchar"),
-        ("customers", "bigint"),
+        ("method", "varchar"), ("period_end", "date"), ("from_segment", "varchar"),
+        ("to_segment", "varchar"), ("n_customers", "bigint"), ("share_of_from", "double"),
+        ("is_same_segment", "boolean"),
     )),
     ExportTable("segment_refresh_recommendation", "segmentation", "Refresh interval per method.", (
-        ("method", "varchar"), ("refresh_interval_days", "integer"),
+        ("method", "varchar"), ("recommended_refresh_days", "integer"),
+        ("recommended_cadence", "varchar"),
     )),
     # launch
     ExportTable("launch_audience", "launch", "Per client, scores, band and rank for the launch.", (
-        ("customer_id", "varchar"), ("band", "varchar"), ("priority_score", "double"),
+        ("customer_id", "varchar"), ("audience_band", "varchar"), ("priority_score", "double"),
+        ("priority_rank", "bigint"), ("is_control", "boolean"),
     )),
     ExportTable("audience_band_conversion", "launch", "Conversion per score band.", (
-        ("band", "varchar"), ("contacted", "bigint"), ("converted", "bigint"),
-        ("conversion_rate", "double"),
+        ("audience_band", "varchar"), ("n_clients", "bigint"), ("n_converted", "bigint"),
+        ("conversion_rate", "double"), ("conversion_ci_low", "double"),
+        ("conversion_ci_high", "double"),
     )),
     ExportTable("audience_policy", "launch", "Tuned weights and thresholds, held-out check.", ()),
     ExportTable("advisor_worklist", "launch", "Ranked clients per store and advisor.", (
-        ("store_id", "varchar"), ("advisor_id", "varchar"), ("customer_id", "varchar"),
-        ("rank", "bigint"), ("reasons", "varchar"),
+        ("store_id", "varchar"), ("advisor_id", "varchar"), ("advisor_rank", "bigint"),
+        ("customer_id", "varchar"), ("contact_channel", "varchar"), ("product_1", "varchar"),
+        ("product_2", "varchar"), ("product_3", "varchar"), ("reasons", "varchar"),
     )),
     ExportTable("campaign_lift", "launch", "Lift of contacted vs control.", ()),
     ExportTable("new_product_matches", "launch", "Closest new product per old product.", ()),
     ExportTable("early_adopter_scores", "launch", "Early-adopter score per client.", ()),
     # retention
     ExportTable("second_purchase_timing", "retention", "Best window for a second purchase.", (
-        ("customer_id", "varchar"), ("best_window", "varchar"), ("window_start", "date"),
-        ("window_end", "date"), ("p_second_365", "double"),
+        ("customer_id", "varchar"), ("market", "varchar"), ("best_window", "varchar"),
+        ("best_window_start_date", "date"), ("best_window_end_date", "date"),
+        ("best_window_probability", "double"), ("p_second_within_365d", "double"),
+        ("email_opt_in", "boolean"), ("phone_opt_in", "boolean"),
     )),
     ExportTable("customer_predictions", "retention", "p_alive, expected orders, churn, CLV.", (
         ("customer_id", "varchar"), ("p_alive", "double"), ("churn_band", "varchar"),
+        ("predicted_value_365d", "double"),
     )),
     # recommendations
     ExportTable("client_recommendations", "recommendations", "Composed product list per client.", (
-        ("customer_id", "varchar"), ("product_id", "varchar"), ("rank", "bigint"),
-        ("source", "varchar"), ("reason", "varchar"),
+        ("customer_id", "varchar"), ("recommendation_rank", "integer"), ("product_id", "varchar"),
+        ("category", "varchar"), ("recommendation_source", "varchar"), ("reason", "varchar"),
     )),
     ExportTable("next_product_recommendations", "recommendations", "LSTM next products.", ()),
     # monitoring

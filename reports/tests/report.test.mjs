@@ -124,7 +124,7 @@ for (const { name, route } of pages) {
 			return r.abort();
 		});
 
-		await page.goto(baseUrl + route, { waitUntil: 'networkidle', timeout: 60_000 });
+		await page.goto(baseUrl + route, { waitUntil: 'networkidle', timeout: 120_000 });
 		// Charts render in the browser after DuckDB-wasm loads the data: wait until every
 		// chart container has drawn its canvas (or the page has none).
 		await page
