@@ -13,12 +13,17 @@ CI_DEMO_CUSTOMERS ?= 8000
 export SEND_ANONYMOUS_USAGE_STATS := no
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help install demo build test lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci quality bench report clean
+.PHONY: help install demo build test lint sql-lint pytest dbt-olist dbt-retail dbt-demo-ci quality bench report clean \
+	exports report-install report-test chromium docs
 
 help:
 	@echo "make demo   - install, generate the demo brand, dbt build (warehouse/clientele.duckdb)"
 	@echo "make test   - everything CI checks: ruff, sqlfluff, pytest, dbt build on 3 datasets"
 	@echo "make bench  - generation + dbt build timings at 10k and 100k customers (BENCH_SIZES=...)"
+	@echo "make exports - publish the public marts as Parquet in exports/current/ (REPORT_DB=...)"
+	@echo "make report - export, then build the Evidence report in reports/build/ (needs npm)"
+	@echo "make report-test - open every report page in headless Chromium, screenshots in reports/screenshots/"
+	@echo "make docs   - dbt docs generate on REPORT_DB (target/docs/index.html)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -82,5 +87,49 @@ BENCH_SIZES ?= 10000,100000
 bench: install
 	$(BIN)/clientele bench --sizes $(BENCH_SIZES) --out bench
 
+# --- BI: Parquet exports, the Evidence report and its browser test (docs/bi.md) ---------
+# The warehouse the exports and the report read; CI uses its 3,000-customer demo brand.
+REPORT_DB ?= warehouse/clientele.duckdb
+# Fixed: the report's sources read ../exports/current/*.parquet from reports/.
+EXPORTS := exports
+REPORT_STAMP := reports/node_modules/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+# The raw folder REPORT_DB was built from (dbt docs generate compiles the sources).
+REPORT_RAW ?= data/demo/raw
+
+exports: install
+	@test -f $(REPORT_DB) || { echo "$(REPORT_DB) not found: run make demo (or REPORT_DB=...)"; exit 2; }
+	$(BIN)/clientele export --db $(REPORT_DB) --out $(EXPORTS)
+
+# npm install from the lock file (~630 MB in reports/node_modules), once per lock change.
+# Not `npm ci`: npm 11 leaves other platforms' optional binaries (rollup, duckdb) out of a
+# lock file written on Linux, and `npm ci` then refuses it as out of sync.
+$(REPORT_STAMP): reports/package.json reports/package-lock.json
+	cd reports && npm install --no-audit --no-fund
+	touch $@
+
+report-install: $(REPORT_STAMP)
+
+# `evidence build` does not run the sources: run both, sources first.
+report: exports $(REPORT_STAMP)
+	cd reports && start=$$(date +%s) && npm run sources && npm run build && \
+		echo "report built in reports/build/ in $$(( $$(date +%s) - start )) s (sources + build)"
+
+# Debian's chromium, installed only as root and only when missing.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "chromium missing: sudo apt-get install chromium (or CHROMIUM=/path)"; exit 2; fi; \
+	fi
+
+report-test: chromium $(REPORT_STAMP)
+	@test -f reports/build/index.html || { echo "no reports/build: run make report first"; exit 2; }
+	cd reports && CHROMIUM_PATH=$(CHROMIUM) node --test tests/
+
+docs: install
+	CLIENTELE_DB=$(abspath $(REPORT_DB)) $(BIN)/dbt docs generate --project-dir . --profiles-dir . \
+		--target-path target/docs --vars "{raw_path: '$(abspath $(REPORT_RAW))'}"
+
 clean:
-	rm -rf target logs warehouse data exports bench
+	rm -rf target logs warehouse data exports bench reports/build reports/.evidence reports/screenshots

@@ -80,6 +80,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from clientele import export
+
+    names = [n.strip() for n in args.tables.split(",") if n.strip()] if args.tables else None
+    manifest = export.publish(
+        Path(args.db), Path(args.out), export.select_tables(names), keep=args.keep
+    )
+    built = [t["table"] for t in manifest["tables"] if t["status"] == "built"]
+    missing = [t["table"] for t in manifest["tables"] if t["status"] != "built"]
+    print(f"published {Path(args.out) / export.CURRENT} -> {manifest['set']} "
+          f"(as_of {manifest['as_of']}): {len(built)} tables")
+    if missing:
+        print(f"not built yet (empty placeholders): {', '.join(missing)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientele", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -108,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--verb", default="build", help="dbt command: build, run, test, 'docs generate', ...")
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="passed to dbt after --")
     build.set_defaults(func=_cmd_build)
+
+    export = sub.add_parser("export", help="publish the public marts as Parquet, atomically")
+    export.add_argument("--db", default="warehouse/clientele.duckdb", help="DuckDB file to read")
+    export.add_argument("--out", default="exports", help="exports folder (readers use OUT/current)")
+    export.add_argument("--tables", help="comma-separated tables (default: clientele.export)")
+    export.add_argument("--keep", type=int, default=3, help="complete sets kept on disk (>= 2)")
+    export.set_defaults(func=_cmd_export)
 
     bench = sub.add_parser("bench", help="benchmark generation and dbt build at several sizes")
     bench.add_argument("--sizes", default="10000,100000", help="comma-separated customer counts")

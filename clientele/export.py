@@ -1,0 +1,352 @@
+"""Publish the public marts as Parquet, atomically, for BI tools and the Evidence report.
+
+DuckDB allows one writer: a dashboard that opens the warehouse file while
+`dbt build` runs either blocks the build or sees a half-built state. So BI
+never reads the warehouse; it reads a *published set* of Parquet files::
+
+    exports/
+      .build-20261123T132501Z-1234/   a complete set: one <table>.parquet per table + manifest.json
+      .build-20261123T140010Z-5678/   the next complete set
+      current -> .build-20261123T140010Z-5678   (relative symlink)
+
+`publish()` writes every table into a fresh hidden folder, writes the manifest
+last, fsyncs, then swaps the `current` symlink with one `rename()` (atomic on
+POSIX). A reader that resolves `current` once (`resolve_current()`,
+`read_manifest()`, `read_table()`) sees the previous complete set or the new
+one, never a mix. The `keep` most recent sets stay on disk so that a reader
+still busy with the previous set is not pulled from under its feet.
+
+Every configured table gets a file. A table the warehouse does not have yet
+(its area is not built, or the dataset cannot feed it) is written as an
+empty Parquet file with the columns the report expects (`ExportTable.columns`)
+and listed as `not_built` in the manifest, so the report and BI tools always
+find the file and can say plainly that it is not built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from clientele.errors import UserError
+
+log = logging.getLogger("clientele.export")
+
+CURRENT = "current"
+BUILD_PREFIX = ".build-"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """A mart published for BI.
+
+    `columns` are the columns (name, DuckDB type) the report relies on; they
+    type the empty placeholder written while the table is not built. A built
+    table is exported whole, with all its columns.
+    """
+
+    name: str
+    area: str
+    description: str
+    columns: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+# The public tables, by business area. Add a table here to publish it; the
+# report reads exactly these files. Columns are the ones the report pages use.
+EXPORT_TABLES: tuple[ExportTable, ...] = (
+    # core
+    ExportTable("dim_customers", "core", "One row per customer with lifetime figures.", (
+        ("customer_id", "varchar"), ("country", "varchar"), ("email_opt_in", "boolean"),
+        ("phone_opt_in", "boolean"),
+    )),
+    ExportTable("dim_products", "core", "One row per product.", (
+        ("product_id", "varchar"), ("category", "varchar"), ("family", "varchar"),
+    )),
+    ExportTable("fct_orders", "core", "One row per order.", (
+        ("order_id", "varchar"), ("customer_id", "varchar"), ("order_date", "date"),
+        ("country", "varchar"), ("channel", "varchar"), ("net_amount", "double"),
+        ("is_purchase", "boolean"), ("purchase_number", "bigint"), ("review_score", "double"),
+    )),
+    # segmentation
+    ExportTable("customer_rfm", "segmentation", "RFM, satisfaction and named group per customer.", (
+        ("customer_id", "varchar"), ("recency_days", "bigint"), ("frequency", "bigint"),
+        ("monetary", "double"), ("avg_review_score", "double"), ("rfm_group", "varchar"),
+        ("group_rank", "integer"),
+    )),
+    ExportTable("customer_clusters", "segmentation", "Cluster of each customer.", (
+        ("customer_id", "varchar"), ("cluster_id", "integer"), ("cluster_label", "varchar"),
+    )),
+    ExportTable("cluster_profiles", "segmentation", "Size, value and label per cluster.", (
+        ("cluster_id", "integer"), ("cluster_label", "varchar"), ("n_customers", "bigint"),
+        ("revenue_share", "double"), ("cluster_description", "varchar"),
+        ("suggested_action", "varchar"),
+    )),
+    ExportTable("segment_history", "segmentation", "Segment of each customer at each month end.", (
+        ("snapshot_date", "date"), ("customer_id", "varchar"), ("rfm_group", "varchar"),
+        ("cluster_id_refit", "integer"),
+    )),
+    ExportTable("segment_stability", "segmentation", "ARI at each horizon.", (
+        ("method", "varchar"), ("horizon_months", "integer"), ("ari", "double"),
+    )),
+    ExportTable("segment_transitions", "segmentation", "Migration matrix between periods.", (
+        ("method", "varchar"), ("period_end", "date"), ("from_segment", "varchar"),
+        ("to_segment", "varchar"), ("n_customers", "bigint"), ("share_of_from", "double"),
+        ("is_same_segment", "boolean"),
+    )),
+    ExportTable("segment_refresh_recommendation", "segmentation", "Refresh interval per method.", (
+        ("method", "varchar"), ("recommended_refresh_days", "integer"),
+        ("recommended_cadence", "varchar"),
+    )),
+    # launch
+    ExportTable("launch_audience", "launch", "Per client, scores, band and rank for the launch.", (
+        ("customer_id", "varchar"), ("audience_band", "varchar"), ("priority_score", "double"),
+        ("priority_rank", "bigint"), ("is_control", "boolean"),
+    )),
+    ExportTable("audience_band_conversion", "launch", "Conversion per score band.", (
+        ("audience_band", "varchar"), ("n_clients", "bigint"), ("n_converted", "bigint"),
+        ("conversion_rate", "double"), ("conversion_ci_low", "double"),
+        ("conversion_ci_high", "double"),
+    )),
+    ExportTable("audience_policy", "launch", "Tuned weights and thresholds, held-out check.", ()),
+    ExportTable("advisor_worklist", "launch", "Ranked clients per store and advisor.", (
+        ("store_id", "varchar"), ("advisor_id", "varchar"), ("advisor_rank", "bigint"),
+        ("customer_id", "varchar"), ("contact_channel", "varchar"), ("product_1", "varchar"),
+        ("product_2", "varchar"), ("product_3", "varchar"), ("reasons", "varchar"),
+    )),
+    ExportTable("campaign_lift", "launch", "Lift of contacted vs control.", ()),
+    ExportTable("new_product_matches", "launch", "Closest new product per old product.", ()),
+    ExportTable("early_adopter_scores", "launch", "Early-adopter score per client.", ()),
+    # retention
+    ExportTable("second_purchase_timing", "retention", "Best window for a second purchase.", (
+        ("customer_id", "varchar"), ("market", "varchar"), ("best_window", "varchar"),
+        ("best_window_start_date", "date"), ("best_window_end_date", "date"),
+        ("best_window_probability", "double"), ("p_second_within_365d", "double"),
+        ("email_opt_in", "boolean"), ("phone_opt_in", "boolean"),
+    )),
+    ExportTable("customer_predictions", "retention", "p_alive, expected orders, churn, CLV.", (
+        ("customer_id", "varchar"), ("p_alive", "double"), ("churn_band", "varchar"),
+        ("predicted_value_365d", "double"),
+    )),
+    # recommendations
+    ExportTable("client_recommendations", "recommendations", "Composed product list per client.", (
+        ("customer_id", "varchar"), ("recommendation_rank", "integer"), ("product_id", "varchar"),
+        ("category", "varchar"), ("recommendation_source", "varchar"), ("reason", "varchar"),
+    )),
+    # monitoring
+    ExportTable("model_evaluation", "monitoring", "Every model's backtest next to its baselines.", (
+        ("area", "varchar"), ("model_name", "varchar"), ("is_baseline", "boolean"),
+        ("metric", "varchar"), ("k", "integer"), ("segment", "varchar"),
+        ("metric_value", "double"), ("n_evaluated", "bigint"), ("cutoff_date", "date"),
+        ("as_of_date", "date"), ("notes", "varchar"),
+    )),
+    ExportTable("quarantine", "monitoring", "Rejected raw rows with their reason.", ()),
+    ExportTable("staging_reconciliation", "monitoring", "Rows read = staged + quarantined.", ()),
+)
+
+TABLES_BY_NAME: dict[str, ExportTable] = {t.name: t for t in EXPORT_TABLES}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.sql(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _as_of(con: duckdb.DuckDBPyConnection, existing: set[str]) -> str | None:
+    if "int_as_of" not in existing:
+        return None
+    value = con.sql("select max(as_of_date) from int_as_of").fetchone()[0]
+    return None if value is None else str(value)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_placeholder(table: ExportTable, path: Path) -> list[dict[str, str]]:
+    con = duckdb.connect()
+    try:
+        cols = ", ".join(f"cast(null as {t}) as {c}" for c, t in table.columns) or (
+            "cast(null as varchar) as not_built"
+        )
+        con.sql(f"select {cols} where false").write_parquet(str(path))
+        return [{"name": c, "type": t} for c, t in table.columns] or [
+            {"name": "not_built", "type": "varchar"}
+        ]
+    finally:
+        con.close()
+
+
+def _sets(out: Path) -> list[Path]:
+    return sorted(p for p in out.glob(BUILD_PREFIX + "*") if p.is_dir())
+
+
+def publish(
+    db: Path | str,
+    out: Path | str,
+    tables: Sequence[ExportTable] | None = None,
+    keep: int = 3,
+) -> dict:
+    """Export `tables` (default `EXPORT_TABLES`) from the DuckDB file `db` and publish the set.
+
+    Returns the manifest. `keep` (>= 2) complete sets stay on disk, the current one included.
+    """
+    if keep < 2:
+        raise ValueError("keep must be >= 2 so that a reader of the previous set is safe")
+    db, out = Path(db), Path(out)
+    if not db.exists():
+        raise UserError(f"{db}: no such DuckDB file; run `clientele build` first")
+    tables = list(tables if tables is not None else EXPORT_TABLES)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    stamp = _utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    build = out / f"{BUILD_PREFIX}{stamp}-{os.getpid()}"
+    build.mkdir()
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            existing = _existing_tables(con)
+            entries = []
+            for table in tables:  # a loop over tables, not rows
+                path = build / f"{table.name}.parquet"
+                if table.name in existing:
+                    rel = con.table(table.name)
+                    rel.write_parquet(str(path), compression="zstd")
+                    entries.append({
+                        "table": table.name, "area": table.area, "status": "built",
+                        "rows": int(pq.ParquetFile(path).metadata.num_rows),
+                        "columns": [
+                            {"name": n, "type": str(t)}
+                            for n, t in zip(rel.columns, rel.types, strict=True)
+                        ],
+                        "file": path.name,
+                    })
+                else:
+                    log.info("%s: not in %s, published as an empty placeholder", table.name, db)
+                    entries.append({
+                        "table": table.name, "area": table.area, "status": "not_built",
+                        "rows": 0, "columns": _write_placeholder(table, path),
+                        "file": path.name,
+                    })
+            as_of = _as_of(con, existing)
+        finally:
+            con.close()
+        manifest = {
+            "as_of": as_of,
+            "built_at": _utc_now().isoformat(timespec="seconds"),
+            "source_db": db.name,
+            "set": build.name,
+            "tables": entries,
+        }
+        # The manifest is written last: a set with a manifest is complete.
+        tmp = build / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+        for f in build.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, build / MANIFEST)
+        _fsync_dir(build)
+        _switch(out, build)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    _prune(out, keep)
+    built = sum(e["status"] == "built" for e in entries)
+    log.info(
+        "published %s: %d tables built, %d not built, in %.1f s",
+        build.name, built, len(entries) - built, time.perf_counter() - started,
+    )
+    return manifest
+
+
+def _switch(out: Path, build: Path) -> None:
+    """Point `out/current` at `build` with one atomic rename of a fresh symlink."""
+    link = out / CURRENT
+    if link.exists() and not link.is_symlink():
+        raise UserError(f"{link} exists and is not a symlink; move it away")
+    tmp = out / f".{CURRENT}-{build.name}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(build.name, tmp, target_is_directory=True)
+    os.replace(tmp, link)
+    _fsync_dir(out)
+
+
+def _prune(out: Path, keep: int) -> None:
+    current = resolve_current(out, missing_ok=True)
+    for old in _sets(out)[:-keep]:
+        if current is not None and old.resolve() == current:
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def resolve_current(out: Path | str, missing_ok: bool = False) -> Path | None:
+    """The folder of the current complete set (resolve once, then read from it)."""
+    link = Path(out) / CURRENT
+    if not link.exists():
+        if missing_ok:
+            return None
+        raise UserError(f"{link}: nothing published yet; run `clientele export` first")
+    return link.resolve(strict=True)
+
+
+def read_manifest(folder: Path | str) -> dict:
+    """The manifest of a published set folder (from `resolve_current`)."""
+    return json.loads((Path(folder) / MANIFEST).read_text())
+
+
+def read_table(folder: Path | str, name: str) -> pa.Table:
+    """One exported table of a published set folder."""
+    return pq.read_table(Path(folder) / f"{name}.parquet")
+
+
+def check_set(folder: Path | str) -> list[str]:
+    """Problems with a published set (empty when it is complete and consistent)."""
+    folder = Path(folder)
+    problems = []
+    manifest = read_manifest(folder)
+    for entry in manifest["tables"]:
+        path = folder / entry["file"]
+        if not path.exists():
+            problems.append(f"{entry['table']}: file missing")
+            continue
+        meta = pq.ParquetFile(path).metadata
+        if meta.num_rows != entry["rows"]:
+            problems.append(
+                f"{entry['table']}: {meta.num_rows} rows, manifest says {entry['rows']}"
+            )
+        names = [c["name"] for c in entry["columns"]]
+        if meta.schema.names != names:
+            problems.append(f"{entry['table']}: columns differ from the manifest")
+    return problems
+
+
+def select_tables(names: Iterable[str] | None) -> list[ExportTable]:
+    """Export tables by name; an unknown name is exported whole with no placeholder columns."""
+    if not names:
+        return list(EXPORT_TABLES)
+    return [TABLES_BY_NAME.get(n, ExportTable(n, "other", "")) for n in names]

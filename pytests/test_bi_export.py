@@ -1,0 +1,175 @@
+"""Atomic Parquet exports: readers always see one complete, consistent set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from clientele import export
+from clientele.export import ExportTable
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+TABLES = (
+    ExportTable("small", "test", "n rows", (("id", "bigint"), ("value", "double"))),
+    ExportTable("big", "test", "3 n rows", (("id", "bigint"),)),
+    ExportTable(
+        "later", "test", "not built yet", (("customer_id", "varchar"), ("score", "double"))
+    ),
+)
+
+
+def make_db(path: Path, n: int) -> Path:
+    """A warehouse with `small` (n rows) and `big` (3n rows): a consistent set has big = 3 small."""
+    con = duckdb.connect(str(path))
+    con.execute(f"create table small as select range as id, random() as value from range({n})")
+    con.execute(f"create table big as select range as id from range({3 * n})")
+    con.execute("create table int_as_of as select date '2024-06-30' as as_of_date")
+    con.close()
+    return path
+
+
+def test_publish_writes_every_table_and_a_manifest(tmp_path):
+    db = make_db(tmp_path / "w.duckdb", 1000)
+    manifest = export.publish(db, tmp_path / "exports", TABLES)
+    current = export.resolve_current(tmp_path / "exports")
+    assert (tmp_path / "exports" / "current").is_symlink()
+    assert current.name.startswith(export.BUILD_PREFIX)
+    assert export.read_manifest(current) == manifest
+    by_name = {t["table"]: t for t in manifest["tables"]}
+    assert by_name["small"]["status"] == "built" and by_name["small"]["rows"] == 1000
+    assert by_name["big"]["rows"] == 3000
+    assert [c["name"] for c in by_name["small"]["columns"]] == ["id", "value"]
+    assert manifest["as_of"] == "2024-06-30"
+    assert manifest["built_at"]
+    assert export.check_set(current) == []
+
+
+def test_missing_table_is_an_empty_typed_placeholder(tmp_path):
+    db = make_db(tmp_path / "w.duckdb", 10)
+    manifest = export.publish(db, tmp_path / "exports", TABLES)
+    later = next(t for t in manifest["tables"] if t["table"] == "later")
+    assert later["status"] == "not_built" and later["rows"] == 0
+    table = export.read_table(export.resolve_current(tmp_path / "exports"), "later")
+    assert table.num_rows == 0
+    assert table.schema.names == ["customer_id", "score"]
+    assert str(table.schema.field("score").type) == "double"
+    # A BI tool can union the placeholder with real data by name.
+    got = duckdb.sql(
+        f"select count(*) from read_parquet('{export.resolve_current(tmp_path / 'exports')}"
+        "/later.parquet')"
+    ).fetchone()[0]
+    assert got == 0
+
+
+def test_old_sets_are_pruned_but_the_previous_one_is_kept(tmp_path):
+    db = make_db(tmp_path / "w.duckdb", 10)
+    out = tmp_path / "exports"
+    for _ in range(5):
+        export.publish(db, out, TABLES, keep=2)
+    sets = sorted(p.name for p in out.glob(export.BUILD_PREFIX + "*"))
+    assert len(sets) == 2
+    assert export.resolve_current(out).name == sets[-1]
+
+
+def test_a_failed_publish_leaves_the_current_set_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "exports"
+    export.publish(make_db(tmp_path / "a.duckdb", 10), out, TABLES)
+    before = export.resolve_current(out)
+
+    def boom(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_switch", boom)
+    with pytest.raises(OSError):
+        export.publish(make_db(tmp_path / "b.duckdb", 20), out, TABLES)
+    assert export.resolve_current(out) == before
+    assert export.check_set(before) == []
+    assert len(list(out.glob(export.BUILD_PREFIX + "*"))) == 1
+
+
+def test_check_set_detects_a_torn_set(tmp_path):
+    out = tmp_path / "exports"
+    export.publish(make_db(tmp_path / "a.duckdb", 10), out, TABLES)
+    current = export.resolve_current(out)
+    duckdb.sql("select 1 as id").write_parquet(str(current / "big.parquet"))
+    assert any("big" in p for p in export.check_set(current))
+
+
+def test_cli_export(tmp_path):
+    db = make_db(tmp_path / "w.duckdb", 5)
+    result = subprocess.run(
+        [sys.executable, "-m", "clientele.cli", "export", "--db", str(db),
+         "--out", str(tmp_path / "exports"), "--tables", "small,big,missing_one"],
+        cwd=PROJECT, capture_output=True, text=True, check=True,
+    )
+    assert "not built yet" in result.stdout and "missing_one" in result.stdout
+    manifest = json.loads((tmp_path / "exports" / "current" / "manifest.json").read_text())
+    assert [t["table"] for t in manifest["tables"]] == ["small", "big", "missing_one"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "clientele.cli", "export", "--db", str(tmp_path / "nope.duckdb"),
+         "--out", str(tmp_path / "exports")],
+        cwd=PROJECT, capture_output=True, text=True,
+    )
+    assert bad.returncode == 2 and "clientele:" in bad.stderr
+
+
+def test_readers_never_see_a_mixed_or_partial_set_while_sets_are_published(tmp_path):
+    """Another process publishes sets of different sizes while this one reads them."""
+    sizes = [2_000, 50_000, 7_000, 120_000]
+    dbs = [make_db(tmp_path / f"w{i}.duckdb", n) for i, n in enumerate(sizes)]
+    out = tmp_path / "exports"
+    export.publish(dbs[0], out, TABLES)
+    publisher = textwrap.dedent(f"""
+        import sys
+        from clientele import export
+        from clientele.export import ExportTable
+        tables = (
+            ExportTable("small", "t", "", (("id", "bigint"),)),
+            ExportTable("big", "t", "", (("id", "bigint"),)),
+            ExportTable("later", "t", "", (("customer_id", "varchar"),)),
+        )
+        dbs = {[str(d) for d in dbs]!r}
+        for i in range(12):
+            export.publish(dbs[i % len(dbs)], {str(out)!r}, tables, keep=3)
+        print("done")
+    """)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", publisher], cwd=PROJECT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    reads, seen_sets, problems = 0, set(), []
+    deadline = time.monotonic() + 50
+    while time.monotonic() < deadline:
+        finished = proc.poll() is not None
+        folder = export.resolve_current(out)
+        try:
+            manifest = export.read_manifest(folder)
+            rows = {t["table"]: t["rows"] for t in manifest["tables"]}
+            small = pq.read_table(folder / "small.parquet").num_rows
+            big = pq.read_table(folder / "big.parquet").num_rows
+        except FileNotFoundError as exc:  # the set vanished under the reader
+            problems.append(f"{folder.name}: {exc}")
+            continue
+        if small != rows["small"] or big != rows["big"] or big != 3 * small:
+            problems.append(f"{folder.name}: small={small} big={big} manifest={rows}")
+        problems += export.check_set(folder)
+        seen_sets.add(folder.name)
+        reads += 1
+        if finished:
+            break
+    out_text, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "done" in out_text
+    assert problems == []
+    assert reads >= 20
+    # The reader really raced the publisher: it saw several distinct sets.
+    assert len(seen_sets) >= 3

@@ -1,0 +1,10 @@
+-- Launch: per-client scores, band, priority and rank for the upcoming collection.
+-- A table not built yet is published as an empty typed file; Evidence cannot load a
+-- source with no rows, so one placeholder row (is_placeholder = true) stands in for it.
+-- Pages filter it out with "where not is_placeholder".
+with exported as (
+    select * from read_parquet('../exports/current/launch_audience.parquet')
+)
+select *, false as is_placeholder from exported
+union all by name
+select true as is_placeholder where not exists (select 1 from exported)
