@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -63,11 +63,11 @@ def to_contract_table(name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=table.schema)
 
 
-class RawFolderWriter:
-    """Context manager writing the raw contract into `out` atomically.
+class ParquetFolderWriter:
+    """Context manager writing Parquet tables into `out` atomically.
 
-    Use `write(table, frame)` as often as needed (chunks are appended); tables
-    never written are created empty with the contract's columns.
+    Use `write(table, frame)` as often as needed (chunks are appended). The
+    schema of a table is fixed by its first chunk; subclasses may impose one.
     """
 
     def __init__(self, out: str | os.PathLike[str], compression: str = "zstd") -> None:
@@ -76,9 +76,8 @@ class RawFolderWriter:
         self._partial = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.rows_written: dict[str, int] = {}
-        self.extra_files: dict[str, Any] = {}
 
-    def __enter__(self) -> RawFolderWriter:
+    def __enter__(self) -> Self:
         if self._partial.exists():
             shutil.rmtree(self._partial)
         self._partial.mkdir(parents=True)
@@ -89,21 +88,35 @@ class RawFolderWriter:
         """Folder being written; files placed here are published with the tables."""
         return self._partial
 
+    def to_arrow(self, name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
+        """The chunk as Arrow, in the table's schema once the table has one."""
+        writer = self._writers.get(name)
+        if isinstance(data, pa.Table):
+            table = data
+        else:
+            schema = writer.schema if writer is not None else None
+            table = pa.Table.from_pandas(data, schema=schema, preserve_index=False)
+        if writer is None:
+            # A column all null in the first chunk is text in later ones.
+            fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
+                      for f in table.schema]
+            table = table.cast(pa.schema(fields))
+        return table
+
     def write(self, name: str, data: pd.DataFrame | pa.Table) -> None:
-        arrow = to_contract_table(name, data)
+        arrow = self.to_arrow(name, data)
         writer = self._writers.get(name)
         if writer is None:
             writer = pq.ParquetWriter(
-                self._partial / f"{name}.parquet", TABLES_BY_NAME[name].schema,
+                self._partial / f"{name}.parquet", arrow.schema.remove_metadata(),
                 compression=self.compression,
             )
             self._writers[name] = writer
-        writer.write_table(arrow)
+        writer.write_table(arrow.cast(writer.schema))
         self.rows_written[name] = self.rows_written.get(name, 0) + arrow.num_rows
 
-    def write_report(self, report: dict[str, Any]) -> None:
-        report = {**report, "rows_written": dict(self.rows_written)}
-        (self._partial / REPORT_FILE).write_text(json.dumps(report, indent=2, default=_json_default))
+    def before_publish(self) -> None:
+        """Last writes into the partial folder, once every chunk is in."""
 
     def __exit__(
         self,
@@ -116,11 +129,26 @@ class RawFolderWriter:
         if exc_type is not None:
             shutil.rmtree(self._partial, ignore_errors=True)
             return
+        self.before_publish()
+        publish_folder(self._partial, self.out)
+
+
+class RawFolderWriter(ParquetFolderWriter):
+    """Writes the raw contract: chunks cast to the contract's schema, and every
+    table the data lacks written empty with the contract's columns."""
+
+    def to_arrow(self, name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
+        return to_contract_table(name, data)
+
+    def write_report(self, report: dict[str, Any]) -> None:
+        report = {**report, "rows_written": dict(self.rows_written)}
+        (self._partial / REPORT_FILE).write_text(json.dumps(report, indent=2, default=_json_default))
+
+    def before_publish(self) -> None:
         for table in TABLES:
             if table.name not in self._writers:
                 pq.write_table(table.schema.empty_table(), self._partial / f"{table.name}.parquet")
                 self.rows_written.setdefault(table.name, 0)
-        publish_folder(self._partial, self.out)
 
 
 def publish_folder(partial: Path, out: Path) -> None:

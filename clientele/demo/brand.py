@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import shutil
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from clientele.demo.badrows import BAD_ROW_KINDS, inject_bad_rows
 from clientele.demo.catalog import HISTORY_END, HISTORY_START, build_catalog
 from clientele.demo.customers import Counters, generate_chunk
-from clientele.raw import RawFolderWriter, publish_folder
+from clientele.raw import ParquetFolderWriter, RawFolderWriter
 
 log = logging.getLogger(__name__)
 
@@ -42,50 +36,6 @@ FIGURE_RANGES: dict[str, tuple[float, float]] = {
     "mean_orders_per_buyer": (1.5, 2.5),
     "top5pct_products_revenue_share": (0.30, 0.50),
 }
-
-
-class _TruthWriter:
-    """Writes the truth tables (chunk by chunk) and publishes the folder in one rename."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self._partial = out.parent / f".{out.name}.partial-{os.getpid()}"
-        self._writers: dict[str, pq.ParquetWriter] = {}
-
-    def __enter__(self) -> _TruthWriter:
-        if self._partial.exists():
-            shutil.rmtree(self._partial)
-        self._partial.mkdir(parents=True)
-        return self
-
-    def write(self, name: str, frame: pd.DataFrame) -> None:
-        writer = self._writers.get(name)
-        if writer is None:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            # A column that happens to be all null in the first chunk is text in later ones.
-            schema = pa.schema([
-                pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f
-                for f in table.schema
-            ])
-            writer = pq.ParquetWriter(self._partial / f"{name}.parquet", schema,
-                                      compression="zstd")
-            self._writers[name] = writer
-        table = pa.Table.from_pandas(frame, schema=writer.schema,
-                                     preserve_index=False)
-        writer.write_table(table)
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        if exc_type is not None:
-            shutil.rmtree(self._partial, ignore_errors=True)
-            return
-        publish_folder(self._partial, self.out)
 
 
 def _seed(seed: int, *key: int) -> np.random.Generator:
@@ -123,7 +73,7 @@ def generate(
     campaign_rows = 0
     converted = 0
     n_chunks = math.ceil(customers / CHUNK_SIZE)
-    with RawFolderWriter(out) as raw, _TruthWriter(truth_out) as truth:
+    with RawFolderWriter(out) as raw, ParquetFolderWriter(truth_out) as truth:
         raw.write("stores", catalog.stores)
         raw.write("collections", catalog.collections)
         raw.write("products", catalog.products)
