@@ -31,18 +31,7 @@ empty_evaluation as (
 {% for evaluation in area_evaluations %}
     {{ evaluation }} as (
 
-        select
-            area,
-            model_name,
-            is_baseline,
-            metric,
-            k,
-            segment,
-            metric_value,
-            n_evaluated,
-            cutoff_date,
-            as_of_date,
-            notes
+        select {{ evaluation_columns() }}
         from {{ ref(evaluation) }}
 
     ),
