@@ -15,18 +15,6 @@ population as (
 
 ),
 
-order_lines as (
-
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-products as (
-
-    select * from {{ ref('dim_products') }}
-
-),
-
 contacts as (
 
     select * from {{ ref('stg_campaign_contacts') }}
@@ -35,19 +23,7 @@ contacts as (
 
 window_buyers as (
 
-    select distinct
-        order_lines.customer_id,
-        products.collection_id
-    from order_lines
-    inner join products
-        on order_lines.product_id = products.product_id
-    where
-        order_lines.is_purchase_order
-        and not order_lines.is_return_line
-        and products.launch_date is not null
-        and order_lines.order_date >= products.launch_date
-        and order_lines.order_date
-        < cast({{ dbt.dateadd('day', var('launch_window_days', 45), 'products.launch_date') }} as date)
+    select * from {{ ref('int_launch__collection_window_buyers') }}
 
 ),
 
