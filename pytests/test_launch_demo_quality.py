@@ -1,8 +1,9 @@
-"""Quality of the launch models on a built demo-brand warehouse, against its latent truth.
+"""Quality of the launch and retention models on a built demo-brand warehouse.
 
 Reads the launch rows of model_evaluation (computed by int_launch__evaluation from
-the truth files next to the raw folder). Skipped when no demo warehouse is built:
-set CLIENTELE_DEMO_DB (default warehouse/ci_demo.duckdb, written by `make dbt-demo-ci`).
+the truth files next to the raw folder) and the retention backtest rows. Skipped when
+no demo warehouse is built: set CLIENTELE_DEMO_DB (default warehouse/ci_demo.duckdb,
+written by `make dbt-demo-ci`).
 """
 
 from __future__ import annotations
@@ -75,3 +76,33 @@ def test_tuned_audience_beats_random_twice_and_rules_only_on_the_held_out_launch
 
 def test_appetence_tracks_the_latent_appetence(evaluation):
     assert _value(evaluation, "gower_appetence", "spearman_truth", "upcoming") > 0.3
+
+
+@pytest.fixture(scope="module")
+def retention(evaluation):
+    """The retention backtest rows of the same demo warehouse (``evaluation`` checks it)."""
+    import duckdb
+
+    with duckdb.connect(str(DB), read_only=True) as con:
+        frame = con.sql("select * from model_evaluation where area = 'retention'").df()
+    if frame.empty:
+        _skip(f"{DB} has no retention rows in model_evaluation")
+    return frame
+
+
+def test_second_order_within_90_days_of_the_first_target(retention):
+    # Issue 6's target (one-time buyers, window 0-90 of the 90-day backtest): 0.798 vs
+    # 0.616 for BG/NBD on this 8k seed-7 demo, 0.752 vs 0.597 on the 20k seed-42 one.
+    hazard = _value(retention, "second_purchase_hazard_xgb", "auc", "window=0-90")
+    bgnbd = _value(retention, "second_purchase_bgnbd", "auc", "window=0-90")
+    assert hazard >= 0.75
+    assert hazard > bgnbd
+
+
+def test_supervised_repeat_model_beats_bgnbd_on_auc_and_brier_at_90_days(retention):
+    # Every buyer, an order in the 90 days after the cutoff (the issue asks it of Online
+    # Retail II; the demo must not be the exception).
+    assert _value(retention, "repeat_xgb", "auc", "all") > _value(retention, "repeat_bgnbd",
+                                                                  "auc", "all")
+    assert _value(retention, "repeat_xgb", "brier", "all") < _value(retention, "repeat_bgnbd",
+                                                                    "brier", "all")

@@ -16,6 +16,7 @@ from clientele.retention.timing import (
     BINS,
     HazardTimingModel,
     KaplanMeierTiming,
+    family_rebuy_features,
     person_period,
     prepare_second_purchase_data,
 )
@@ -47,6 +48,7 @@ def _brand(n: int = 3000, seed: int = 0, with_engagement: bool = True) -> Retent
         "first_order_units": 1, "first_order_lines": 1, "first_order_discount_share": 0.0,
         "first_order_categories": 1, "first_order_price_band": 3.0,
         "first_order_top_category": np.where(routine, "beauty", "leather"),
+        "first_order_lead_family": family,
         "first_order_review_score": np.nan, "first_order_late": np.nan, "age": np.nan,
         "gender": "F", "email_opt_in": True, "phone_opt_in": False, "has_home_store": False,
         "days_known_before_first_order": 0,
@@ -94,6 +96,28 @@ def test_person_period_only_counts_periods_the_follow_up_covers():
     young = fp["elapsed"] < 60
     assert young.any()
     assert len(y) == len(X) and y.sum() > 0
+
+
+def test_lead_family_features_describe_the_line_the_client_came_for():
+    day = pd.Timestamp("2023-01-01")
+    families = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "B", "C"],
+        "order_date": [day, day, day + pd.Timedelta(days=50), day, day, day],
+        "purchase_number": [1, 1, 2, 1, 1, 1],
+        "family": ["skincare", "bags", "skincare", "skincare", "bags", "bags"],
+    })
+    lead = pd.DataFrame({"customer_id": ["A", "B", "C"],
+                         "first_order_lead_family": ["skincare", "bags", None]})
+    out = family_rebuy_features(families, lead, day + pd.Timedelta(days=60)).set_index("customer_id")
+    # Both baskets hold skincare (rebought by A) and bags: same basket maximum, but
+    # only A's lead line is the routine family; C has no lead line.
+    assert out.loc["A", "basket_family_rebuy_rate"] == out.loc["B", "basket_family_rebuy_rate"]
+    assert out.loc["A", "lead_family_rebuy_rate"] > out.loc["B", "lead_family_rebuy_rate"]
+    assert out.loc["A", "lead_family_rebuy_days"] == 50
+    assert np.isnan(out.loc["C", "lead_family_rebuy_rate"])
+    # Purchases after the cutoff are not known: nobody has rebought yet.
+    early = family_rebuy_features(families, lead, day).set_index("customer_id")
+    assert early.loc["A", "lead_family_rebuy_rate"] == early.loc["B", "lead_family_rebuy_rate"]
 
 
 def test_window_probabilities_add_up_and_respect_elapsed_time():

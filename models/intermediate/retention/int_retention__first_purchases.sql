@@ -1,5 +1,5 @@
 {#- One row per customer with a purchase up to as_of: the first basket (value,
-    size, discount, categories, price band, review, delivery), the profile
+    size, discount, categories, price band, lead line's family, review, delivery), the profile
     (market, age, gender, consent, store) and the date of the second purchase
     when there is one. The features the second-purchase model starts from. -#}
 with
@@ -50,9 +50,12 @@ first_basket_lines as (
 
     select
         first_orders.customer_id,
+        order_lines.line_number,
+        order_lines.product_id,
         order_lines.net_amount,
         order_lines.quantity,
         products.category,
+        products.family,
         products.price_band
     from first_orders
     inner join order_lines
@@ -86,6 +89,20 @@ top_categories as (
 
 ),
 
+lead_lines as (
+
+    -- The first line of the basket is the item the client came for (a routine
+    -- product that runs out, say); the rest is often what went with it.
+    select
+        customer_id,
+        family as first_order_lead_family
+    from first_basket_lines
+    qualify row_number() over (
+            partition by customer_id order by line_number asc, product_id asc
+        ) = 1
+
+),
+
 basket_summary as (
 
     select
@@ -114,6 +131,7 @@ first_purchases as (
         coalesce(basket_summary.first_order_categories, 0) as first_order_categories,
         basket_summary.first_order_price_band,
         coalesce(top_categories.first_order_top_category, 'unknown') as first_order_top_category,
+        lead_lines.first_order_lead_family,
         first_orders.review_score as first_order_review_score,
         case when first_orders.is_late_delivery then 1 when not first_orders.is_late_delivery then 0 end
             as first_order_late,
@@ -133,6 +151,8 @@ first_purchases as (
         on first_orders.customer_id = basket_summary.customer_id
     left join top_categories
         on first_orders.customer_id = top_categories.customer_id
+    left join lead_lines
+        on first_orders.customer_id = lead_lines.customer_id
 
 )
 
