@@ -35,7 +35,7 @@ price_bands as (
 
     select
         product_id,
-        ntile(5) over (order by list_price) as price_band
+        ntile(5) over (order by list_price, product_id) as price_band
     from products
     where is_merchandise and list_price is not null
 
