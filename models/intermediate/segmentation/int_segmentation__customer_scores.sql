@@ -124,37 +124,52 @@ grouped as (
     select
         scored.*,
         cast(floor((scored.f_score + scored.m_score + 1) / 2) as integer) as fm_score,
-        cast(scored.r_score as varchar)
-        || cast(scored.f_score as varchar)
-        || cast(scored.m_score as varchar) as rfm_cell
+        cast(100 * scored.r_score + 10 * scored.f_score + scored.m_score as varchar) as rfm_cell
     from scored
 
 ),
 
-named as (
+-- one lookup on integer scores instead of a second join on the group name:
+-- prospects have no scores and take the key (0, 0)
+group_lookup as (
 
     select
-        grouped.*,
-        case
-            when not grouped.is_buyer then 'Prospects'
-            else coalesce(rfm_groups.rfm_group, 'Unmapped')
-        end as rfm_group
-    from grouped
-    left join rfm_groups
-        on grouped.r_score = rfm_groups.r_score
-            and grouped.fm_score = rfm_groups.fm_score
+        rfm_groups.r_score,
+        rfm_groups.fm_score,
+        rfm_groups.rfm_group,
+        group_descriptions.group_rank,
+        group_descriptions.is_good_group
+    from rfm_groups
+    left join group_descriptions
+        on rfm_groups.rfm_group = group_descriptions.rfm_group
+
+    union all
+
+    select
+        0 as r_score,
+        0 as fm_score,
+        rfm_group,
+        group_rank,
+        is_good_group
+    from group_descriptions
+    where rfm_group = 'Prospects'
 
 ),
 
 described as (
 
     select
-        named.*,
-        group_descriptions.group_rank,
-        coalesce(group_descriptions.is_good_group, false) as is_good_group
-    from named
-    left join group_descriptions
-        on named.rfm_group = group_descriptions.rfm_group
+        grouped.*,
+        case
+            when not grouped.is_buyer then 'Prospects'
+            else coalesce(group_lookup.rfm_group, 'Unmapped')
+        end as rfm_group,
+        group_lookup.group_rank,
+        coalesce(group_lookup.is_good_group, false) as is_good_group
+    from grouped
+    left join group_lookup
+        on coalesce(grouped.r_score, 0) = group_lookup.r_score
+            and coalesce(grouped.fm_score, 0) = group_lookup.fm_score
 
 )
 
