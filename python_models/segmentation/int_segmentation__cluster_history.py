@@ -20,7 +20,7 @@ def model(dbt, session):
     k = int(selection.loc[selection["is_chosen"], "k"].iloc[0])
     reference = dbt.ref("int_segmentation__reference_date").df()
     reference_date = pd.Timestamp(reference["reference_date"][0]).date()
-    buyers = dbt.ref("int_segmentation__customer_scores").filter("is_month_end and is_buyer")
+    buyers = dbt.ref("int_segmentation__customer_snapshots").filter("is_month_end and is_buyer")
     month_list = buyers.project("snapshot_date").distinct().order("snapshot_date")
     months = [row[0] for row in month_list.fetchall()]
     min_buyers = int(dbt.config.get("min_buyers"))

@@ -10,12 +10,25 @@
     get F = 1 (the honest score of "one order") and R and M separate them.
     FM = round-half-up of (F + M) / 2; the group comes from the seed
     segmentation_rfm_groups (R x FM grid, editable). Customers without a
-    purchase are Prospects. -#}
+    purchase are Prospects.
+
+    Percent ranks come from int_segmentation__rfm_percentiles. A view:
+    segment_history (month ends) and customer_rfm (as_of) each materialise
+    the rows they need; storing all 15M customer-months of a 1M customer
+    brand a second time cost more than looking the scores up. -#}
+{{ config(materialized='view') }}
+
 with
 
 snapshots as (
 
     select * from {{ ref('int_segmentation__customer_snapshots') }}
+
+),
+
+rfm_percentiles as (
+
+    select * from {{ ref('int_segmentation__rfm_percentiles') }}
 
 ),
 
@@ -31,88 +44,132 @@ group_descriptions as (
 
 ),
 
-buyers_ranked as (
+recency_percentiles as (
 
     select
         snapshot_date,
-        customer_id,
-        percent_rank() over (partition by snapshot_date order by recency_days desc) as recency_percentile,
-        percent_rank() over (partition by snapshot_date order by monetary) as monetary_percentile,
-        case
-            when frequency >= 2
-                then percent_rank() over (partition by snapshot_date, frequency >= 2 order by frequency)
-        end as repeat_frequency_percentile,
-        frequency
+        -ranked_value as recency_days,
+        percentile as recency_percentile
+    from rfm_percentiles
+    where measure = 'recency'
+
+),
+
+monetary_percentiles as (
+
+    select
+        snapshot_date,
+        ranked_value as monetary,
+        true as is_buyer,
+        percentile as monetary_percentile
+    from rfm_percentiles
+    where measure = 'monetary'
+
+),
+
+repeat_frequency_percentiles as (
+
+    select
+        snapshot_date,
+        ranked_value as frequency,
+        percentile as repeat_frequency_percentile
+    from rfm_percentiles
+    where measure = 'repeat_frequency'
+
+),
+
+ranked as (
+
+    select
+        snapshots.*,
+        recency_percentiles.recency_percentile,
+        monetary_percentiles.monetary_percentile,
+        repeat_frequency_percentiles.repeat_frequency_percentile
     from snapshots
-    where is_buyer
-
-),
-
-buyers_scored as (
-
-    select
-        snapshot_date,
-        customer_id,
-        recency_percentile,
-        monetary_percentile,
-        cast(least(5, 1 + floor(5 * recency_percentile)) as integer) as r_score,
-        cast(
-            case
-                when frequency = 1 then 1
-                else least(5, 2 + floor(4 * repeat_frequency_percentile))
-            end as integer
-        ) as f_score,
-        cast(least(5, 1 + floor(5 * monetary_percentile)) as integer) as m_score
-    from buyers_ranked
-
-),
-
-buyers_grouped as (
-
-    select
-        buyers_scored.*,
-        cast(floor((buyers_scored.f_score + buyers_scored.m_score + 1) / 2) as integer) as fm_score,
-        cast(buyers_scored.r_score as varchar)
-        || cast(buyers_scored.f_score as varchar)
-        || cast(buyers_scored.m_score as varchar) as rfm_cell
-    from buyers_scored
+    left join recency_percentiles
+        on snapshots.snapshot_date = recency_percentiles.snapshot_date
+            and snapshots.recency_days = recency_percentiles.recency_days
+    left join monetary_percentiles
+        on snapshots.snapshot_date = monetary_percentiles.snapshot_date
+            and snapshots.monetary = monetary_percentiles.monetary
+            and snapshots.is_buyer = monetary_percentiles.is_buyer
+    left join repeat_frequency_percentiles
+        on snapshots.snapshot_date = repeat_frequency_percentiles.snapshot_date
+            and snapshots.frequency = repeat_frequency_percentiles.frequency
 
 ),
 
 scored as (
 
     select
-        snapshots.*,
-        buyers_grouped.recency_percentile,
-        buyers_grouped.monetary_percentile,
-        buyers_grouped.r_score,
-        buyers_grouped.f_score,
-        buyers_grouped.m_score,
-        buyers_grouped.fm_score,
-        buyers_grouped.rfm_cell,
-        case
-            when not snapshots.is_buyer then 'Prospects'
-            else coalesce(rfm_groups.rfm_group, 'Unmapped')
-        end as rfm_group
-    from snapshots
-    left join buyers_grouped
-        on snapshots.snapshot_date = buyers_grouped.snapshot_date
-            and snapshots.customer_id = buyers_grouped.customer_id
-    left join rfm_groups
-        on buyers_grouped.r_score = rfm_groups.r_score
-            and buyers_grouped.fm_score = rfm_groups.fm_score
+        ranked.* exclude (repeat_frequency_percentile),  -- noqa: RF03
+        cast(
+            case when ranked.is_buyer then least(5, 1 + floor(5 * ranked.recency_percentile)) end as integer
+        ) as r_score,
+        cast(
+            case
+                when ranked.frequency = 1 then 1
+                when ranked.frequency >= 2 then least(5, 2 + floor(4 * ranked.repeat_frequency_percentile))
+            end as integer
+        ) as f_score,
+        cast(
+            case when ranked.is_buyer then least(5, 1 + floor(5 * ranked.monetary_percentile)) end as integer
+        ) as m_score
+    from ranked
+
+),
+
+grouped as (
+
+    select
+        scored.*,
+        cast(floor((scored.f_score + scored.m_score + 1) / 2) as integer) as fm_score,
+        cast(100 * scored.r_score + 10 * scored.f_score + scored.m_score as varchar) as rfm_cell
+    from scored
+
+),
+
+-- one lookup on integer scores instead of a second join on the group name:
+-- prospects have no scores and take the key (0, 0)
+group_lookup as (
+
+    select
+        rfm_groups.r_score,
+        rfm_groups.fm_score,
+        rfm_groups.rfm_group,
+        group_descriptions.group_rank,
+        group_descriptions.is_good_group
+    from rfm_groups
+    left join group_descriptions
+        on rfm_groups.rfm_group = group_descriptions.rfm_group
+
+    union all
+
+    select
+        0 as r_score,
+        0 as fm_score,
+        rfm_group,
+        group_rank,
+        is_good_group
+    from group_descriptions
+    where rfm_group = 'Prospects'
 
 ),
 
 described as (
 
     select
-        scored.*,
-        group_descriptions.group_rank,
-        coalesce(group_descriptions.is_good_group, false) as is_good_group
-    from scored
-    left join group_descriptions
-        on scored.rfm_group = group_descriptions.rfm_group
+        grouped.*,
+        case
+            when not grouped.is_buyer then 'Prospects'
+            else coalesce(group_lookup.rfm_group, 'Unmapped')
+        end as rfm_group,
+        group_lookup.group_rank,
+        coalesce(group_lookup.is_good_group, false) as is_good_group
+    from grouped
+    left join group_lookup
+        on coalesce(grouped.r_score, 0) = group_lookup.r_score
+            and coalesce(grouped.fm_score, 0) = group_lookup.fm_score
 
 )
 

@@ -3,7 +3,15 @@
     var('segmentation_history_months') months before it. One code path serves
     customer_rfm (the as-of snapshot) and segment_history (the month ends).
     Orders, reviews and deliveries count only once they are known at the
-    snapshot date (ordered, written or delivered on or before it). -#}
+    snapshot date (ordered, written or delivered on or before it).
+
+    Built incrementally so that 1M customers x 24 months stays cheap: each
+    event (order, delivery, review, first sighting) falls in the first
+    snapshot on or after its date; running totals per customer over those
+    snapshots give one row per customer and change, valid until the
+    customer's next change; each such row is then repeated over the snapshots
+    it is valid for. Joining every snapshot to every earlier order instead
+    grows with snapshots x orders and took twice the time at 1M customers. -#}
 with
 
 as_of as (
@@ -60,69 +68,84 @@ snapshot_dates as (
 
 ),
 
-snapshot_flags as (
+numbered_snapshots as (
 
     select
         snapshot_dates.snapshot_date,
         snapshot_dates.snapshot_date = as_of.as_of_date as is_as_of,
-        snapshot_dates.snapshot_date in (select month_ends.snapshot_date from month_ends) as is_month_end
+        snapshot_dates.snapshot_date in (select month_ends.snapshot_date from month_ends) as is_month_end,
+        cast(row_number() over (order by snapshot_dates.snapshot_date) - 1 as integer) as snapshot_number
     from snapshot_dates
     cross join as_of
 
 ),
 
-customer_orders as (
+-- Snapshots are consecutive month ends (the last may be the as-of date), so
+-- the snapshot an event first counts in is its month's distance from the
+-- first snapshot; events before the first snapshot count from it.
+snapshot_calendar as (
+
+    select
+        min(snapshot_date) as first_snapshot_date,
+        max(snapshot_date) as last_snapshot_date,
+        count(*) as snapshot_count,
+        list(
+            struct_pack(snapshot_date := snapshot_date, is_as_of := is_as_of, is_month_end := is_month_end)
+            order by snapshot_number
+        ) as snapshots
+    from numbered_snapshots
+
+),
+
+customer_events as (
 
     select
         customer_id,
-        order_date,
-        is_purchase,
-        is_return,
-        net_amount,
-        is_late_delivery,
-        cast(delivered_at as date) as delivered_date
+        order_date as event_date,
+        case when is_purchase then 1 else 0 end as purchases,
+        case when is_purchase then net_amount else 0 end as purchase_amount,
+        case when is_return then -net_amount else 0 end as returned_amount,
+        case when is_purchase then order_date end as purchase_date,
+        0 as delivered_orders,
+        0 as late_deliveries,
+        0 as reviews,
+        0 as review_score_total,
+        0 as low_reviews
     from orders
     where is_purchase or is_return
 
-),
+    union all
 
-order_activity as (
-
+    -- a delivery is known once both the order and its delivery happened
     select
-        snapshot_flags.snapshot_date,
-        customer_orders.customer_id,
-        min(case when customer_orders.is_purchase then customer_orders.order_date end) as first_purchase_date,
-        max(case when customer_orders.is_purchase then customer_orders.order_date end) as last_purchase_date,
-        sum(case when customer_orders.is_purchase then 1 else 0 end) as frequency,
-        sum(case when customer_orders.is_purchase then customer_orders.net_amount else 0 end) as purchase_amount,
-        -sum(case when customer_orders.is_return then customer_orders.net_amount else 0 end) as returned_amount,
-        sum(
-            case
-                when customer_orders.is_late_delivery is not null
-                    and customer_orders.delivered_date <= snapshot_flags.snapshot_date then 1
-                else 0
-            end
-        ) as delivered_order_count,
-        sum(
-            case
-                when customer_orders.is_late_delivery
-                    and customer_orders.delivered_date <= snapshot_flags.snapshot_date then 1
-                else 0
-            end
-        ) as late_delivery_count
-    from snapshot_flags
-    inner join customer_orders
-        on snapshot_flags.snapshot_date >= customer_orders.order_date
-    group by snapshot_flags.snapshot_date, customer_orders.customer_id
+        customer_id,
+        greatest(order_date, cast(delivered_at as date)) as event_date,
+        0 as purchases,
+        0 as purchase_amount,
+        0 as returned_amount,
+        null as purchase_date,
+        1 as delivered_orders,
+        case when is_late_delivery then 1 else 0 end as late_deliveries,
+        0 as reviews,
+        0 as review_score_total,
+        0 as low_reviews
+    from orders
+    where (is_purchase or is_return) and is_late_delivery is not null
 
-),
-
-customer_reviews as (
+    union all
 
     select
         orders.customer_id,
-        reviews.review_score,
-        coalesce(cast(reviews.created_at as date), orders.order_date) as review_date
+        coalesce(cast(reviews.created_at as date), orders.order_date) as event_date,
+        0 as purchases,
+        0 as purchase_amount,
+        0 as returned_amount,
+        null as purchase_date,
+        0 as delivered_orders,
+        0 as late_deliveries,
+        1 as reviews,
+        reviews.review_score as review_score_total,
+        case when reviews.review_score <= 2 then 1 else 0 end as low_reviews
     from reviews
     inner join orders
         on reviews.order_id = orders.order_id
@@ -130,77 +153,160 @@ customer_reviews as (
 
 ),
 
-review_activity as (
+customer_sightings as (
 
     select
-        snapshot_flags.snapshot_date,
-        customer_reviews.customer_id,
-        count(*) as review_count,
-        avg(customer_reviews.review_score) as avg_review_score,
-        avg(case when customer_reviews.review_score <= 2 then 1.0 else 0.0 end) as low_review_share
-    from snapshot_flags
-    inner join customer_reviews
-        on snapshot_flags.snapshot_date >= customer_reviews.review_date
-    group by snapshot_flags.snapshot_date, customer_reviews.customer_id
+        customers.customer_id,
+        coalesce(cast(customers.first_seen_at as date), snapshot_calendar.first_snapshot_date) as seen_date
+    from customers
+    cross join snapshot_calendar
 
 ),
 
-known_customers as (
+customer_first_snapshot as (
 
     select
-        snapshot_flags.snapshot_date,
-        snapshot_flags.is_as_of,
-        snapshot_flags.is_month_end,
-        customers.customer_id
-    from snapshot_flags
-    inner join customers
-        on customers.first_seen_at is null
-            or cast(customers.first_seen_at as date) <= snapshot_flags.snapshot_date
+        customer_sightings.customer_id,
+        customer_sightings.seen_date,
+        greatest(
+            0, {{ dbt.datediff('snapshot_calendar.first_snapshot_date', 'customer_sightings.seen_date', 'month') }}
+        ) as first_snapshot_number
+    from customer_sightings
+    cross join snapshot_calendar
+
+),
+
+snapshot_events as (
+
+    select
+        customer_events.*,
+        greatest(
+            0, {{ dbt.datediff('snapshot_calendar.first_snapshot_date', 'customer_events.event_date', 'month') }}
+        ) as snapshot_number
+    from customer_events
+    cross join snapshot_calendar
+    where customer_events.event_date <= snapshot_calendar.last_snapshot_date
+
+    union all
+
+    -- a customer without events still needs rows from the day they are known
+    select
+        customer_first_snapshot.customer_id,
+        customer_first_snapshot.seen_date as event_date,
+        0 as purchases,
+        0 as purchase_amount,
+        0 as returned_amount,
+        null as purchase_date,
+        0 as delivered_orders,
+        0 as late_deliveries,
+        0 as reviews,
+        0 as review_score_total,
+        0 as low_reviews,
+        customer_first_snapshot.first_snapshot_number as snapshot_number
+    from customer_first_snapshot
+    cross join snapshot_calendar
+    where customer_first_snapshot.seen_date <= snapshot_calendar.last_snapshot_date
+
+),
+
+snapshot_changes as (
+
+    select
+        customer_id,
+        snapshot_number,
+        sum(purchases) as purchases,
+        sum(purchase_amount) as purchase_amount,
+        sum(returned_amount) as returned_amount,
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date,
+        sum(delivered_orders) as delivered_orders,
+        sum(late_deliveries) as late_deliveries,
+        sum(reviews) as reviews,
+        sum(review_score_total) as review_score_total,
+        sum(low_reviews) as low_reviews
+    from snapshot_events
+    group by customer_id, snapshot_number
+
+),
+
+running_totals as (
+
+    select
+        snapshot_changes.customer_id,
+        greatest(snapshot_changes.snapshot_number, customer_first_snapshot.first_snapshot_number) as valid_from,
+        coalesce(
+            lead(snapshot_changes.snapshot_number) over customer_timeline, snapshot_calendar.snapshot_count
+        ) as valid_until,
+        sum(snapshot_changes.purchases) over customer_timeline as frequency,
+        sum(snapshot_changes.purchase_amount) over customer_timeline as purchase_amount,
+        sum(snapshot_changes.returned_amount) over customer_timeline as returned_amount,
+        min(snapshot_changes.first_purchase_date) over customer_timeline as first_purchase_date,
+        max(snapshot_changes.last_purchase_date) over customer_timeline as last_purchase_date,
+        sum(snapshot_changes.delivered_orders) over customer_timeline as delivered_order_count,
+        sum(snapshot_changes.late_deliveries) over customer_timeline as late_delivery_count,
+        sum(snapshot_changes.reviews) over customer_timeline as review_count,
+        sum(snapshot_changes.review_score_total) over customer_timeline as review_score_total,
+        sum(snapshot_changes.low_reviews) over customer_timeline as low_review_count,
+        snapshot_calendar.snapshots
+    from snapshot_changes
+    inner join customer_first_snapshot
+        on snapshot_changes.customer_id = customer_first_snapshot.customer_id
+    cross join snapshot_calendar
+    window customer_timeline as (partition by snapshot_changes.customer_id order by snapshot_changes.snapshot_number)
+
+),
+
+-- list_slice is 1-based and inclusive: snapshots valid_from .. valid_until - 1;
+-- the recursive unnest spreads each snapshot's fields into columns
+customer_snapshots as (
+
+    select
+        running_totals.* exclude (snapshots),  -- noqa: RF03
+        unnest(  -- noqa: AL03
+            list_slice(running_totals.snapshots, running_totals.valid_from + 1, running_totals.valid_until),
+            recursive := true
+        )
+    from running_totals
+    where running_totals.valid_from < running_totals.valid_until
 
 ),
 
 features as (
 
     select
-        known_customers.snapshot_date,
-        known_customers.customer_id,
-        known_customers.is_as_of,
-        known_customers.is_month_end,
-        coalesce(order_activity.frequency, 0) > 0 as is_buyer,
-        order_activity.first_purchase_date,
-        order_activity.last_purchase_date,
-        {{ dbt.datediff('order_activity.last_purchase_date', 'known_customers.snapshot_date', 'day') }}
+        customer_snapshots.snapshot_date,
+        customer_snapshots.customer_id,
+        customer_snapshots.is_as_of,
+        customer_snapshots.is_month_end,
+        customer_snapshots.frequency > 0 as is_buyer,
+        customer_snapshots.first_purchase_date,
+        customer_snapshots.last_purchase_date,
+        {{ dbt.datediff('customer_snapshots.last_purchase_date', 'customer_snapshots.snapshot_date', 'day') }}
             as recency_days,
-        cast(coalesce(order_activity.frequency, 0) as bigint) as frequency,
-        coalesce(order_activity.purchase_amount, 0) as purchase_amount,
-        coalesce(order_activity.returned_amount, 0) as returned_amount,
-        coalesce(order_activity.purchase_amount, 0) - coalesce(order_activity.returned_amount, 0) as monetary,
+        cast(customer_snapshots.frequency as bigint) as frequency,
+        customer_snapshots.purchase_amount,
+        customer_snapshots.returned_amount,
+        customer_snapshots.purchase_amount - customer_snapshots.returned_amount as monetary,
         case
-            when order_activity.frequency > 0 then order_activity.purchase_amount / order_activity.frequency
+            when customer_snapshots.frequency > 0
+                then customer_snapshots.purchase_amount / customer_snapshots.frequency
         end as avg_basket,
-        {{ dbt.datediff('order_activity.first_purchase_date', 'known_customers.snapshot_date', 'day') }}
+        {{ dbt.datediff('customer_snapshots.first_purchase_date', 'customer_snapshots.snapshot_date', 'day') }}
             as tenure_days,
         case
-            when order_activity.frequency >= 2
-                then {{ dbt.datediff('order_activity.first_purchase_date', 'order_activity.last_purchase_date', 'day') }}
-                    / (order_activity.frequency - 1.0)
+            when customer_snapshots.frequency >= 2
+                then {{ dbt.datediff(
+                    'customer_snapshots.first_purchase_date', 'customer_snapshots.last_purchase_date', 'day'
+                ) }} / (customer_snapshots.frequency - 1.0)
         end as avg_days_between_orders,
-        cast(coalesce(review_activity.review_count, 0) as bigint) as review_count,
-        review_activity.avg_review_score,
-        review_activity.low_review_share,
-        cast(coalesce(order_activity.delivered_order_count, 0) as bigint) as delivered_order_count,
-        cast(coalesce(order_activity.late_delivery_count, 0) as bigint) as late_delivery_count,
-        case
-            when order_activity.delivered_order_count > 0
-                then order_activity.late_delivery_count / cast(order_activity.delivered_order_count as double)
-        end as late_delivery_share
-    from known_customers
-    left join order_activity
-        on known_customers.snapshot_date = order_activity.snapshot_date
-            and known_customers.customer_id = order_activity.customer_id
-    left join review_activity
-        on known_customers.snapshot_date = review_activity.snapshot_date
-            and known_customers.customer_id = review_activity.customer_id
+        cast(customer_snapshots.review_count as bigint) as review_count,
+        customer_snapshots.review_score_total / nullif(customer_snapshots.review_count, 0) as avg_review_score,
+        customer_snapshots.low_review_count / nullif(customer_snapshots.review_count, 0) as low_review_share,
+        cast(customer_snapshots.delivered_order_count as bigint) as delivered_order_count,
+        cast(customer_snapshots.late_delivery_count as bigint) as late_delivery_count,
+        customer_snapshots.late_delivery_count / nullif(cast(customer_snapshots.delivered_order_count as double), 0)
+            as late_delivery_share
+    from customer_snapshots
 
 )
 

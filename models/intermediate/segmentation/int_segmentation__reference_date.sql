@@ -9,9 +9,9 @@
     month end with enough buyers. -#}
 with
 
-scores as (
+snapshots as (
 
-    select * from {{ ref('int_segmentation__customer_scores') }}
+    select * from {{ ref('int_segmentation__customer_snapshots') }}
 
 ),
 
@@ -21,7 +21,7 @@ month_buyers as (
         snapshot_date,
         sum(case when is_buyer then 1 else 0 end) as n_buyers,
         min(first_purchase_date) as first_purchase_date
-    from scores
+    from snapshots
     where is_month_end
     group by snapshot_date
 
