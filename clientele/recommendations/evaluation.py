@@ -141,8 +141,10 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
     for variant in ("lstm", "lstm_debiased"):
         rows = lstm_bt[lstm_bt["variant"] == variant]
         penalty = float(rows["popularity_penalty"].iloc[0]) if len(rows) else float("nan")
+        cap = float(rows["exposure_cap"].iloc[0]) if len(rows) else float("nan")
         methods[variant] = (False, [rows], f"LSTM over day-bags of purchases and browsing, "
-                            f"best-seller penalty {penalty:g}")
+                            f"best-seller penalty {penalty:g}, exposure cap {cap:g} (chosen "
+                            "on a validation cut before the test cut-off)")
     composed_bt = at(composed).rename(columns={"recommendation_rank": "rank"})
     methods["composed"] = (False, [composed_bt, lstm_bt[lstm_bt["variant"] == similar_variant]],
                            "client_recommendations' composed list (similar, bought together, "

@@ -17,7 +17,10 @@ def model(dbt, session):
     result = lstm_recommendations(
         events, catalog, horizons,
         top_k=int(dbt.config.get("candidates")),
-        popularity_penalty=float(dbt.config.get("lstm_popularity_penalty")),
+        penalty_grid=[float(p) for p in str(dbt.config.get("lstm_penalty_grid")).split(",")],
+        exposure_grid=[float(p) for p in str(dbt.config.get("lstm_exposure_cap_grid")).split(",")],
+        max_recall_loss=float(dbt.config.get("lstm_max_recall_loss")),
+        fallback_penalty=float(dbt.config.get("lstm_popularity_penalty")),
         max_steps=int(dbt.config.get("lstm_max_steps")),
         max_events_per_step=int(dbt.config.get("lstm_max_events_per_step")),
         epochs=int(dbt.config.get("lstm_epochs")),
