@@ -65,12 +65,21 @@ def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: floa
     cap = math.ceil(max_exposure * n * k / max(n_items, 1))
     if cap >= n:
         return idx.copy(), np.asarray(val).copy()
-    alive = idx >= 0
+    # Work on the heads only: head[r] holds the candidate columns of list r's current head,
+    # next_col[r] the next candidate it would propose after a rejection.
+    m = idx.shape[1]
+    n_valid = (idx >= 0).sum(axis=1)
+    free = np.ones_like(idx, dtype=bool) if exempt is None else ~np.asarray(exempt)
+    head = np.tile(np.arange(k), (n, 1))
+    head = np.where(head < n_valid[:, None], head, m)  # m = no candidate
+    next_col = np.minimum(n_valid, k)
+    rows = np.repeat(np.arange(n), k)
     for _ in range(max_rounds):
-        proposed = alive & (np.cumsum(alive, axis=1) <= k)
-        if exempt is not None:
-            proposed &= ~exempt
-        r, c = np.nonzero(proposed)
+        cols = head.ravel()
+        real = cols < m
+        r, c = rows[real], cols[real]
+        capped_entry = free[r, c]
+        r, c = r[capped_entry], c[capped_entry]
         items = idx[r, c]
         order = np.lexsort((r, -val[r, c], items))
         sorted_items = items[order]
@@ -79,11 +88,23 @@ def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: floa
         rejected = order[rank >= cap]
         if rejected.size == 0:
             break
-        alive[r[rejected], c[rejected]] = False
+        # Each rejected slot takes its list's next candidate (several per list in turn).
+        rej_r = r[rejected]
+        by_list = np.argsort(rej_r, kind="stable")
+        rej_r, rej_c = rej_r[by_list], c[rejected][by_list]
+        first = np.r_[0, np.flatnonzero(np.diff(rej_r)) + 1]
+        nth = np.arange(len(rej_r)) - np.repeat(first, np.diff(np.r_[first, len(rej_r)]))
+        replacement = next_col[rej_r] + nth
+        replacement = np.where(replacement < n_valid[rej_r], replacement, m)
+        slot = np.argmax(head[rej_r] == rej_c[:, None], axis=1)
+        head[rej_r, slot] = replacement
+        np.add.at(next_col, rej_r, 1)
     else:
         log.warning("exposure cap: no stable assignment after %d rounds", max_rounds)
-    head = alive & (np.cumsum(alive, axis=1) <= k)
-    short = int((head.sum(axis=1) < np.minimum(k, (idx >= 0).sum(axis=1))).sum())
+    in_head = np.zeros((n, m + 1), dtype=bool)
+    in_head[np.repeat(np.arange(n), k), head.ravel()] = True
+    head = in_head[:, :m]
+    short = int((head.sum(axis=1) < np.minimum(k, n_valid)).sum())
     if short:
         log.info("exposure cap %g: %d of %d lists ran out of candidates and are completed "
                  "by their displaced products", max_exposure, short, n)

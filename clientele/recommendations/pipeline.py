@@ -238,7 +238,7 @@ def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: 
             frame.insert(0, "variant", variant)
             frame.insert(0, "horizon", horizon)
             frame["popularity_penalty"] = penalty
-            frame["exposure_cap"] = cap
+            frame["exposure_cap"] = cap if np.isfinite(cap) else np.nan  # null = no cap
             chosen = figures.get((penalty, cap), {})
             frame["validation_recall"] = chosen.get("recall", np.nan)
             frame["validation_coverage"] = chosen.get("coverage", np.nan)
