@@ -88,17 +88,32 @@ def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: floa
         rejected = order[rank >= cap]
         if rejected.size == 0:
             break
-        # Each rejected slot takes its list's next candidate (several per list in turn).
-        rej_r = r[rejected]
-        by_list = np.argsort(rej_r, kind="stable")
-        rej_r, rej_c = rej_r[by_list], c[rejected][by_list]
+        # An over-exposed product keeps its `cap` best lists; its threshold (the lowest
+        # kept score) only rises, so a list skips at once every later candidate that could
+        # not beat it: few rounds instead of one per displaced candidate.
+        kept_last = order[rank == cap - 1]
+        threshold = np.full(int(idx.max()) + 2, -np.inf)
+        threshold[items[kept_last]] = val[r[kept_last], c[kept_last]]
+        rej_r, rej_c = r[rejected], c[rejected]
+        lists, n_rej = np.unique(rej_r, return_counts=True)
+        cand = idx[lists]
+        viable = ((np.arange(m) >= next_col[lists, None]) & (cand >= 0)
+                  & (~free[lists] | (val[lists] >= threshold[cand])))
+        rank_viable = np.cumsum(viable, axis=1)
+        take = viable & (rank_viable <= n_rej[:, None])
+        # Rejected slots are refilled by the taken columns; a list short of viable
+        # candidates leaves the rest of its slots empty (m).
+        refill = np.full((len(lists), int(n_rej.max())), m)
+        tr, tc = np.nonzero(take)
+        refill[tr, rank_viable[tr, tc] - 1] = tc
+        last_taken = np.where(take.any(axis=1), m - 1 - np.argmax(take[:, ::-1], axis=1), -1)
+        next_col[lists] = np.where(n_rej <= rank_viable[:, -1], last_taken + 1, m)
+        order_in_list = np.argsort(rej_r, kind="stable")
+        rej_r, rej_c = rej_r[order_in_list], rej_c[order_in_list]
         first = np.r_[0, np.flatnonzero(np.diff(rej_r)) + 1]
         nth = np.arange(len(rej_r)) - np.repeat(first, np.diff(np.r_[first, len(rej_r)]))
-        replacement = next_col[rej_r] + nth
-        replacement = np.where(replacement < n_valid[rej_r], replacement, m)
         slot = np.argmax(head[rej_r] == rej_c[:, None], axis=1)
-        head[rej_r, slot] = replacement
-        np.add.at(next_col, rej_r, 1)
+        head[rej_r, slot] = refill[np.searchsorted(lists, rej_r), nth]
     else:
         log.warning("exposure cap: no stable assignment after %d rounds", max_rounds)
     in_head = np.zeros((n, m + 1), dtype=bool)
