@@ -37,6 +37,12 @@ def _known(events: pd.DataFrame, known_before: object) -> pd.DataFrame:
     return events[pd.to_datetime(events["event_date"]) < pd.Timestamp(known_before)]
 
 
+def _sorted_ids(ids: pd.Series) -> pd.Index:
+    """Distinct ids in sorted order: the integer indices, and so the seeded batches and
+    initialisations, must not depend on the order in which the warehouse returns rows."""
+    return pd.Index(np.sort(ids.unique()))
+
+
 def _top_frame(customers: pd.Index, rows: np.ndarray, products: pd.Index, idx: np.ndarray,
                val: np.ndarray) -> pd.DataFrame:
     """Long frame (customer_id, product_id, score, rank) from top-k arrays."""
@@ -82,11 +88,11 @@ def als_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: p
     for horizon, known_before in horizons[["horizon", "known_before"]].itertuples(index=False):
         purchases = _known(events[events["event_type"] == "purchase"], known_before)
         purchases = purchases[purchases["product_id"].isin(products)]
-        customers = pd.Index(purchases["customer_id"].unique())
+        customers = _sorted_ids(purchases["customer_id"])
         if len(customers) == 0:
             continue
         # Products never bought before the horizon have no factors: they rank last.
-        vocabulary = pd.Index(purchases["product_id"].unique())
+        vocabulary = _sorted_ids(purchases["product_id"])
         R = purchase_matrix(purchases, customers, vocabulary)
         model = ImplicitALS(**als_params).fit(R)  # type: ignore[arg-type]
         rows = _scored_customers(events, horizon, known_before, customers)
@@ -118,12 +124,12 @@ def _fit_lstm(events: pd.DataFrame, products: pd.Index, known_before: object, ma
               lstm_params: dict[str, float]) -> _FittedLSTM | None:
     known = _known(events, known_before)
     known = known[known["product_id"].isin(products)]
-    customers = pd.Index(known["customer_id"].unique())
+    customers = _sorted_ids(known["customer_id"])
     if len(customers) == 0:
         return None
     # Output vocabulary: products with any event before the horizon; the others have
     # untrained embeddings and rank last.
-    vocabulary = pd.Index(known["product_id"].unique())
+    vocabulary = _sorted_ids(known["product_id"])
     day = (pd.to_datetime(known["event_date"]) - pd.Timestamp("1970-01-01")).dt.days
     seq = build_sequences(
         customers.get_indexer(known["customer_id"]),
