@@ -13,7 +13,8 @@ levers, both vectorised over customers:
   next candidate (deferred acceptance, as in college admissions with capacities): exposure
   is bounded directly and the recall given up is the least the scores can tell. A client's
   own products are exempt: a repurchase is personal, not a best-seller pushed on everyone,
-  and capping them cost Online Retail's wholesale buyers much recall for little coverage.
+  and capping them too cost Online Retail far more recall per point of coverage (a
+  prototype on its validation cut: -19 % recall for +22 % coverage).
 
 ``choose_penalty`` picks both on a validation cut before the test cut-off: the
 combination with the highest catalogue coverage whose Recall@k stays within
