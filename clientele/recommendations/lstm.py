@@ -131,10 +131,17 @@ class _Net(nn.Module):
         self.n_items = n_items
 
     def hidden(self, items: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
-        present = (items > 0).unsqueeze(-1).float()
-        e = (self.item_emb(items) + self.type_emb(types)) * present
-        bag = e.sum(dim=2) / present.sum(dim=2).clamp(min=1.0)
-        out, _ = self.lstm(self.drop(bag))
+        # Day-bags are mostly padding (a few events in max_steps x max_events slots): embed
+        # only the real events and sum them into their bag, which made the forward and
+        # backward passes several times cheaper than embedding the padded tensor.
+        n, T, _ = items.shape
+        present = items > 0
+        bag_of_event = present.nonzero()[:, :2]
+        bag_index = bag_of_event[:, 0] * T + bag_of_event[:, 1]
+        e = self.item_emb(items[present]) + self.type_emb(types[present])
+        total = torch.zeros(n * T, e.shape[1]).index_add_(0, bag_index, e)
+        size = present.sum(dim=2).reshape(n * T, 1).clamp(min=1).float()
+        out, _ = self.lstm(self.drop((total / size).reshape(n, T, -1)))
         return out
 
     def logits(self, items: torch.Tensor, types: torch.Tensor, h: torch.Tensor,

@@ -13,6 +13,10 @@ Conventions (documented in docs/recommendations.md):
 * Coverage@k = distinct items recommended in anyone's top k / catalogue size.
 * Novelty@k = mean self-information -log2(p_i) of recommended items, p_i the share of
   training customers who bought item i (smoothed by one customer).
+* Best-seller share@k = share of all top-k slots taken by the 10 items most training
+  customers bought: how much the lists collapse onto the same best-sellers.
+* Exposure Gini@k = Gini coefficient of the number of top-k slots per catalogue item
+  (0 = every item equally exposed, 1 = one item in every slot).
 """
 
 from __future__ import annotations
@@ -84,6 +88,28 @@ def novelty_at_k(top_k: np.ndarray, item_popularity: np.ndarray, n_train_users: 
     return float(np.mean(-np.log2(p)))
 
 
+def best_seller_share(top_k: np.ndarray, item_popularity: np.ndarray, k: int,
+                      n_best: int = 10) -> float:
+    """Share of the filled top-k slots taken by the n_best most popular items."""
+    top = np.asarray(top_k)[:, :k]
+    items = top[top >= 0]
+    if items.size == 0:
+        return float("nan")
+    popularity = np.asarray(item_popularity)
+    best = np.lexsort((np.arange(popularity.size), -popularity))[:n_best]
+    return float(np.isin(items, best).mean())
+
+
+def exposure_gini(top_k: np.ndarray, n_items: int, k: int) -> float:
+    """Gini coefficient of top-k slots per item over the n_items catalogue."""
+    top = np.asarray(top_k)[:, :k]
+    slots = np.sort(np.bincount(top[top >= 0], minlength=n_items)).astype(float)
+    if n_items == 0 or slots.sum() == 0:
+        return float("nan")
+    ranks = np.arange(1, n_items + 1)
+    return float((2 * ranks - n_items - 1) @ slots / (n_items * slots.sum()))
+
+
 def evaluate_ranking(
     top_k: np.ndarray,
     truth: sp.spmatrix,
@@ -110,8 +136,13 @@ def evaluate_ranking(
         n_items = n_catalog if n_catalog is not None else truth.shape[1]
         rows.append({"metric": "coverage", "k": k,
                      "value": catalog_coverage(top_k, n_items, k), "n": len(top_k)})
+        rows.append({"metric": "exposure_gini", "k": k,
+                     "value": exposure_gini(top_k, n_items, k), "n": len(top_k)})
         if item_popularity is not None and n_train_users is not None:
             rows.append({"metric": "novelty", "k": k,
                          "value": novelty_at_k(top_k, item_popularity, n_train_users, k),
+                         "n": len(top_k)})
+            rows.append({"metric": "best_seller_share", "k": k,
+                         "value": best_seller_share(top_k, item_popularity, k),
                          "n": len(top_k)})
     return rows

@@ -24,7 +24,11 @@ def top_k_indices(
         (indices, values), both (n_rows, k); rows with fewer than k allowed items are
         padded with index -1 and value -inf.
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    # float32 scores (torch's) stay float32: a float64 copy of every chunk cost as much as
+    # the selection itself.
+    scores = np.asarray(scores)
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
     n_rows, n_items = scores.shape
     k = int(min(k, n_items))
     if mask is not None:

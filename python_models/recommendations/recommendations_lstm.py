@@ -14,10 +14,16 @@ def model(dbt, session):
     if not (events["event_type"] != "purchase").any():
         log.info("recommendations_lstm: no web events in this dataset; "
                  "sequences use purchases only")
+    # dbt only passes the config keys it sees in top-level dbt.config.get calls.
+    penalty_grid = str(dbt.config.get("lstm_penalty_grid"))
+    exposure_grid = str(dbt.config.get("lstm_exposure_cap_grid"))
     result = lstm_recommendations(
         events, catalog, horizons,
         top_k=int(dbt.config.get("candidates")),
-        popularity_penalty=float(dbt.config.get("lstm_popularity_penalty")),
+        penalty_grid=[float(p) for p in penalty_grid.split(",")],
+        exposure_grid=[float(p) for p in exposure_grid.split(",")],
+        max_recall_loss=float(dbt.config.get("lstm_max_recall_loss")),
+        fallback_penalty=float(dbt.config.get("lstm_popularity_penalty")),
         max_steps=int(dbt.config.get("lstm_max_steps")),
         max_events_per_step=int(dbt.config.get("lstm_max_events_per_step")),
         epochs=int(dbt.config.get("lstm_epochs")),

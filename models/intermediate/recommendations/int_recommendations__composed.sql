@@ -5,7 +5,8 @@
     never bought (popular in their market); a prospect gets the products popular in their
     market. Only recommendable products in stock in the client's home store or country
     (when the dataset has stock); within a slot, ranking adds recommendations_margin_weight
-    x margin rate. Both horizons are built so that the backtest evaluates this exact logic. -#}
+    x margin rate. Both horizons are built so that the backtest evaluates this exact logic
+    (the backtest for the clients it evaluates only). -#}
 {%- set n_similar = var('recommendations_n_similar', 3) -%}
 {%- set n_together = var('recommendations_n_bought_together', 3) -%}
 {%- set n_novel = var('recommendations_n_novel', 1) -%}
@@ -74,18 +75,53 @@ stock_known as (
 
 ),
 
-known_events as (
+-- The backtest lists serve only the evaluation: its clients are those who bought between
+-- the cut-off and as_of; the current lists are for every client known on as_of.
+evaluated as (
+
+    select distinct
+        horizons.horizon,
+        events.customer_id
+    from events
+    inner join horizons
+        on events.event_date >= horizons.known_before
+    where horizons.horizon = 'backtest' and events.event_type = 'purchase'
+
+),
+
+horizon_clients as (
 
     select
         horizons.horizon,
+        horizons.known_before,
+        customers.customer_id,
+        coalesce(customers.country, '(unknown)') as market,
+        customers.home_store_id
+    from customers
+    inner join horizons
+        on customers.first_seen_at is null or cast(customers.first_seen_at as date) < horizons.known_before
+    left join evaluated
+        on
+            horizons.horizon = evaluated.horizon
+            and customers.customer_id = evaluated.customer_id
+    where horizons.horizon != 'backtest' or evaluated.customer_id is not null
+
+),
+
+known_events as (
+
+    select
+        horizon_clients.horizon,
         events.customer_id,
         events.product_id,
         events.event_type,
         events.event_date,
         catalog.category
     from events
-    inner join horizons
-        on events.event_date < horizons.known_before
+    inner join horizon_clients
+        on
+            events.customer_id = horizon_clients.customer_id
+            and events.event_date < horizon_clients.known_before
     left join catalog
         on events.product_id = catalog.product_id
 
@@ -106,25 +142,23 @@ purchase_summary as (
 clients as (
 
     select
-        horizons.horizon,
-        customers.customer_id,
-        coalesce(customers.country, '(unknown)') as market,
-        customers.home_store_id,
+        horizon_clients.horizon,
+        horizon_clients.customer_id,
+        horizon_clients.market,
+        horizon_clients.home_store_id,
         purchase_summary.last_purchase_date,
         case
             when purchase_summary.last_purchase_date is null then 'prospect'
             when purchase_summary.last_purchase_date
-                < {{ dbt.dateadd('day', -var('recommendations_inactive_days', 365), 'horizons.known_before') }}
+                < {{ dbt.dateadd('day', -var('recommendations_inactive_days', 365), 'horizon_clients.known_before') }}
                 then 'inactive'
             else 'active'
         end as client_segment
-    from customers
-    inner join horizons
-        on customers.first_seen_at is null or cast(customers.first_seen_at as date) < horizons.known_before
+    from horizon_clients
     left join purchase_summary
         on
-            horizons.horizon = purchase_summary.horizon
-            and customers.customer_id = purchase_summary.customer_id
+            horizon_clients.horizon = purchase_summary.horizon
+            and horizon_clients.customer_id = purchase_summary.customer_id
 
 ),
 
@@ -434,13 +468,7 @@ available as (
 
 first_slot_ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by horizon, customer_id order by ranking_score desc, product_id asc
-        ) as slot_rank
-    from available
-    where slot_order = 1
+    {{ recommendations_slot_ranked(1, []) }}
 
 ),
 
@@ -456,22 +484,9 @@ first_slot as (
 
 ),
 
--- A product appears once per client, in its highest-priority slot.
 second_slot_ranked as (
 
-    select
-        available.*,
-        row_number() over (
-            partition by available.horizon, available.customer_id
-            order by available.ranking_score desc, available.product_id asc
-        ) as slot_rank
-    from available
-    left join first_slot
-        on
-            available.horizon = first_slot.horizon
-            and available.customer_id = first_slot.customer_id
-            and available.product_id = first_slot.product_id
-    where available.slot_order = 2 and first_slot.product_id is null
+    {{ recommendations_slot_ranked(2, ['first_slot']) }}
 
 ),
 
@@ -483,37 +498,9 @@ second_slot as (
 
 ),
 
-earlier_slots as (
-
-    select
-        horizon,
-        customer_id,
-        product_id
-    from first_slot
-    union all
-    select
-        horizon,
-        customer_id,
-        product_id
-    from second_slot
-
-),
-
 third_slot_ranked as (
 
-    select
-        available.*,
-        row_number() over (
-            partition by available.horizon, available.customer_id
-            order by available.ranking_score desc, available.product_id asc
-        ) as slot_rank
-    from available
-    left join earlier_slots
-        on
-            available.horizon = earlier_slots.horizon
-            and available.customer_id = earlier_slots.customer_id
-            and available.product_id = earlier_slots.product_id
-    where available.slot_order = 3 and earlier_slots.product_id is null
+    {{ recommendations_slot_ranked(3, ['first_slot', 'second_slot']) }}
 
 ),
 

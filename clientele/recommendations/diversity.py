@@ -1,0 +1,175 @@
+"""Best-seller penalty: popularity-debiased scores, then a cap on each product's exposure.
+
+The beauty house wants lists that do not all collapse onto the same best-sellers. Two
+levers, both vectorised over customers:
+
+* ``penalty`` (beta): rank by log p(product | history) - beta * log p(product). It lowers
+  best-sellers for everyone alike, whether or not they suit the client.
+* ``max_exposure`` (cap): a *new* product (one the client has not bought or browsed) may
+  fill at most ``max_exposure`` times the average number of the lists' first ``k`` slots
+  per catalogue product (n_lists x k / n_items; inf = no cap). Relative to the average,
+  the cap can always be met in total (>= 1), whatever the number of lists. Where a product is
+  over-exposed it keeps the clients for whom it scores highest and the others get their
+  next candidate (deferred acceptance, as in college admissions with capacities): exposure
+  is bounded directly and the recall given up is the least the scores can tell. A client's
+  own products are exempt: a repurchase is personal, not a best-seller pushed on everyone,
+  and capping them too cost Online Retail far more recall per point of coverage (a
+  prototype on its validation cut: -19 % recall for +22 % coverage).
+
+``choose_penalty`` picks both on a validation cut before the test cut-off: the
+combination with the highest catalogue coverage whose Recall@k stays within
+``max_recall_loss`` of the raw model's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from clientele.recommendations.metrics import catalog_coverage, recall_at_k
+
+log = logging.getLogger("clientele.recommendations")
+
+
+def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: float,
+                    n_items: int, exempt: np.ndarray | None = None, max_rounds: int = 500
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank candidate lists so that no product fills more than its capped share of the heads.
+
+    Args:
+        idx: (n, m) candidate product indices per list, best first, -1 = none.
+        val: (n, m) their scores; an over-exposed product keeps the lists that score it
+            highest (ties: the earlier list).
+        k: the capped head of each list.
+        max_exposure: a product fills at most ceil(max_exposure * n * k / n_items) of the n
+            lists' heads; inf (or a cap >= n) returns the lists unchanged.
+        n_items: catalogue size.
+        exempt: optional (n, m) boolean, True where a candidate neither counts towards nor
+            is limited by the cap (the client's own products: a repurchase is personal, not
+            a best-seller pushed on everyone).
+
+    Returns:
+        (indices, scores), (n, m): each list's capped head (at most k, in candidate order),
+        then its other candidates in their order. A list whose m candidates run out before
+        its head is full is completed by its displaced products, so the cap is soft there
+        (logged); more candidates or a looser cap avoid it.
+    """
+    idx = np.asarray(idx)
+    n = idx.shape[0]
+    if not np.isfinite(max_exposure) or n == 0 or max_exposure * k * n >= n_items * n:
+        return idx.copy(), np.asarray(val).copy()
+    cap = math.ceil(max_exposure * n * k / max(n_items, 1))
+    if cap >= n:
+        return idx.copy(), np.asarray(val).copy()
+    # Work on the heads only: head[r] holds the candidate columns of list r's current head,
+    # next_col[r] the next candidate it would propose after a rejection.
+    m = idx.shape[1]
+    n_valid = (idx >= 0).sum(axis=1)
+    free = np.ones_like(idx, dtype=bool) if exempt is None else ~np.asarray(exempt)
+    head = np.tile(np.arange(k), (n, 1))
+    head = np.where(head < n_valid[:, None], head, m)  # m = no candidate
+    next_col = np.minimum(n_valid, k)
+    rows = np.repeat(np.arange(n), k)
+    for _ in range(max_rounds):
+        cols = head.ravel()
+        real = cols < m
+        r, c = rows[real], cols[real]
+        capped_entry = free[r, c]
+        r, c = r[capped_entry], c[capped_entry]
+        items = idx[r, c]
+        order = np.lexsort((r, -val[r, c], items))
+        sorted_items = items[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_items)) + 1]
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        rejected = order[rank >= cap]
+        if rejected.size == 0:
+            break
+        # An over-exposed product keeps its `cap` best lists; its threshold (the lowest
+        # kept score) only rises, so a list skips at once every later candidate that could
+        # not beat it: few rounds instead of one per displaced candidate.
+        kept_last = order[rank == cap - 1]
+        threshold = np.full(int(idx.max()) + 2, -np.inf)
+        threshold[items[kept_last]] = val[r[kept_last], c[kept_last]]
+        rej_r, rej_c = r[rejected], c[rejected]
+        lists, n_rej = np.unique(rej_r, return_counts=True)
+        cand = idx[lists]
+        viable = ((np.arange(m) >= next_col[lists, None]) & (cand >= 0)
+                  & (~free[lists] | (val[lists] >= threshold[cand])))
+        rank_viable = np.cumsum(viable, axis=1)
+        take = viable & (rank_viable <= n_rej[:, None])
+        # Rejected slots are refilled by the taken columns; a list short of viable
+        # candidates leaves the rest of its slots empty (m).
+        refill = np.full((len(lists), int(n_rej.max())), m)
+        tr, tc = np.nonzero(take)
+        refill[tr, rank_viable[tr, tc] - 1] = tc
+        last_taken = np.where(take.any(axis=1), m - 1 - np.argmax(take[:, ::-1], axis=1), -1)
+        next_col[lists] = np.where(n_rej <= rank_viable[:, -1], last_taken + 1, m)
+        order_in_list = np.argsort(rej_r, kind="stable")
+        rej_r, rej_c = rej_r[order_in_list], rej_c[order_in_list]
+        first = np.r_[0, np.flatnonzero(np.diff(rej_r)) + 1]
+        nth = np.arange(len(rej_r)) - np.repeat(first, np.diff(np.r_[first, len(rej_r)]))
+        slot = np.argmax(head[rej_r] == rej_c[:, None], axis=1)
+        head[rej_r, slot] = refill[np.searchsorted(lists, rej_r), nth]
+    else:
+        log.warning("exposure cap: no stable assignment after %d rounds", max_rounds)
+    in_head = np.zeros((n, m + 1), dtype=bool)
+    in_head[np.repeat(np.arange(n), k), head.ravel()] = True
+    head = in_head[:, :m]
+    short = int((head.sum(axis=1) < np.minimum(k, n_valid)).sum())
+    if short:
+        log.info("exposure cap %g: %d of %d lists ran out of candidates and are completed "
+                 "by their displaced products", max_exposure, short, n)
+    # Head first, then the rest, each in candidate order (a stable sort on "not in head").
+    order = np.argsort(~head, axis=1, kind="stable")
+    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(val, order, axis=1)
+
+
+@dataclass(frozen=True)
+class PenaltyChoice:
+    """The strength chosen on validation and the grid it was chosen from."""
+
+    penalty: float
+    max_exposure: float
+    grid: list[dict[str, float]]
+
+
+Candidates = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(idx, val, exempt), each (n, m): candidate products, scores, and whether the client
+already bought or browsed the product (exempt from the exposure cap)."""
+
+
+def choose_penalty(candidates: dict[float, Candidates], truth: sp.spmatrix,
+                   n_catalog: int, exposures: Sequence[float], k: int = 10,
+                   max_recall_loss: float = 0.08) -> PenaltyChoice:
+    """The (penalty, exposure cap) with the highest coverage@k whose Recall@k is at least
+    (1 - max_recall_loss) x the raw model's (penalty 0, no cap), on a validation cut.
+
+    Args:
+        candidates: penalty -> (idx, val, exempt) candidate lists (n, m) scored with that
+            penalty; must contain penalty 0.0 (the raw model).
+        truth: (n, n_items) what each validation client bought after the validation cut.
+        n_catalog: catalogue size (coverage's denominator).
+        exposures: caps to try (see exposure_capped; inf = no cap).
+    Ties in coverage go to the weaker penalty, then the looser cap.
+    """
+    grid = []
+    for penalty, (idx, val, exempt) in sorted(candidates.items()):
+        for cap in sorted(set(exposures) | {np.inf}, reverse=True):
+            top = exposure_capped(idx, val, k, cap, n_catalog, exempt)[0][:, :k]
+            grid.append({"penalty": float(penalty), "max_exposure": float(cap),
+                         "recall": float(np.nanmean(recall_at_k(top, truth, k))),
+                         "coverage": catalog_coverage(top, n_catalog, k)})
+    raw = next(g for g in grid if g["penalty"] == 0.0 and not np.isfinite(g["max_exposure"]))
+    floor = (1.0 - max_recall_loss) * raw["recall"]
+    allowed = [g for g in grid if g["recall"] >= floor] or [raw]
+    best = max(allowed, key=lambda g: (g["coverage"], -g["penalty"], g["max_exposure"]))
+    for g in grid:
+        log.info("best-seller penalty %.2f, exposure cap %g: validation recall@%d %.4f, "
+                 "coverage@%d %.3f%s", g["penalty"], g["max_exposure"], k, g["recall"], k,
+                 g["coverage"], "  <- chosen" if g is best else "")
+    return PenaltyChoice(best["penalty"], best["max_exposure"], grid)
