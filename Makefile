@@ -88,7 +88,7 @@ bench: install
 	$(BIN)/clientele bench --sizes $(BENCH_SIZES) --out bench
 
 # --- BI: Parquet exports, the Evidence report and its browser test (docs/bi.md) ---------
-# The warehouse the exports and the report read; CI uses its 3,000-customer demo brand.
+# The warehouse the exports and the report read; CI uses its 8,000-customer demo brand (CI_DEMO_CUSTOMERS).
 REPORT_DB ?= warehouse/clientele.duckdb
 # Fixed: the report's sources read ../exports/current/*.parquet from reports/.
 EXPORTS := exports
