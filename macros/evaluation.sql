@@ -8,6 +8,8 @@
     cast(k as integer) as k,
     cast(segment as varchar) as segment,
     cast(metric_value as double) as metric_value,
+    cast(ci_lower as double) as ci_lower,
+    cast(ci_upper as double) as ci_upper,
     cast(n_evaluated as bigint) as n_evaluated,
     cast(cutoff_date as date) as cutoff_date,
     cast(as_of_date as date) as as_of_date,

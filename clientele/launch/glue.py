@@ -14,6 +14,7 @@ import pandas as pd
 from clientele.launch.appetence import AppetenceScorer, percentile, purchase_matrix
 from clientele.launch.gower import GowerSimilarity
 from clientele.launch.lookalike import PULookalike, lookalike_matrix
+from clientele.seam import EvaluationRows
 
 log = logging.getLogger("clientele.launch")
 
@@ -444,7 +445,6 @@ def evaluation_rows(
                     "mean over the last launches, each held out in turn with the policy "
                     "re-tuned on the launches before it",
                 )
-    frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
-    for col in ("cutoff_date", "as_of_date"):
-        frame[col] = pd.to_datetime(frame[col])
-    return frame.astype(EVALUATION_COLUMNS)
+    evaluation = EvaluationRows("launch")
+    evaluation.extend(pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS)))
+    return evaluation.to_frame()

@@ -14,11 +14,13 @@ import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 
 from clientele.recommendations.metrics import evaluate_ranking
 from clientele.recommendations.pipeline import purchase_matrix
 from clientele.recommendations.topk import chunked_top_k
+from clientele.seam import EVALUATION_SCHEMA, EvaluationRows, empty_table
 
 log = logging.getLogger("clientele.recommendations")
 
@@ -27,15 +29,9 @@ COLUMNS = ["area", "model_name", "is_baseline", "metric", "k", "segment", "metri
            "n_evaluated", "cutoff_date", "as_of_date", "notes"]
 
 
-def empty_evaluation() -> pd.DataFrame:
+def empty_evaluation() -> pa.Table:
     """Correctly typed empty output."""
-    return pd.DataFrame({
-        "area": pd.Series(dtype="object"), "model_name": pd.Series(dtype="object"),
-        "is_baseline": pd.Series(dtype="bool"), "metric": pd.Series(dtype="object"),
-        "k": pd.Series(dtype="Int32"), "segment": pd.Series(dtype="object"),
-        "metric_value": pd.Series(dtype="float64"), "n_evaluated": pd.Series(dtype="int64"),
-        "cutoff_date": pd.Series(dtype="datetime64[ns]"),
-        "as_of_date": pd.Series(dtype="datetime64[ns]"), "notes": pd.Series(dtype="object")})
+    return empty_table(EVALUATION_SCHEMA)
 
 
 def ranked_array(users: pd.Index, products: pd.Index, frames: list[pd.DataFrame],
@@ -186,4 +182,6 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
     result["n_evaluated"] = result["n_evaluated"].astype("int64")
     result["cutoff_date"] = cutoff.date()
     result["as_of_date"] = as_of.date()
-    return result[COLUMNS]
+    rows = EvaluationRows("recommendations")
+    rows.extend(result[COLUMNS])
+    return rows.to_table()

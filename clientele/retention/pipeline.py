@@ -34,6 +34,7 @@ from clientele.retention.timing import (
     person_period,
     prepare_second_purchase_data,
 )
+from clientele.seam import EvaluationRows
 
 LOG = logging.getLogger("clientele.retention")
 HORIZON = 90
@@ -332,7 +333,9 @@ def backtest(inputs: RetentionInputs, as_of: object, settings: Settings | None =
                                        "figures are weak]")
     out["cutoff_date"] = cutoff.date()
     out["as_of_date"] = as_of.date()
-    return out
+    evaluation = EvaluationRows(AREA)
+    evaluation.extend(out)
+    return evaluation.to_frame()
 
 
 # --------------------------------------------------------------------------- scoring

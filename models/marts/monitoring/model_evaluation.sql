@@ -20,6 +20,8 @@ empty_evaluation as (
         cast(null as integer) as k,
         cast(null as varchar) as segment,
         cast(null as double) as metric_value,
+        cast(null as double) as ci_lower,
+        cast(null as double) as ci_upper,
         cast(null as bigint) as n_evaluated,
         cast(null as date) as cutoff_date,
         cast(null as date) as as_of_date,

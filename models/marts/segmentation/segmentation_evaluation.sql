@@ -101,6 +101,8 @@ evaluation as (
         cast(unioned.k as integer) as k,
         cast(unioned.segment as varchar) as segment,
         cast(unioned.metric_value as double) as metric_value,
+        cast(null as double) as ci_lower,
+        cast(null as double) as ci_upper,
         cast(unioned.n_evaluated as bigint) as n_evaluated,
         cast(unioned.cutoff_date as date) as cutoff_date,
         cast(as_of.as_of_date as date) as as_of_date,
