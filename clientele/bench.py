@@ -1,9 +1,13 @@
 """Benchmark: generate the demo brand at several sizes and run the full dbt build on each.
 
 Each step runs as its own subprocess so that its wall time and peak memory are
-its own: the peak resident set size comes from `os.wait4`, which on Linux
-reports the largest RSS of the child and of the descendants it waited for
-(dbt runs as a grandchild of `clientele build`). Results go to
+its own. Two memory figures are kept: the largest RSS of any one process of the
+step (`os.wait4`; dbt runs as a grandchild of `clientele build`), and the peak of
+the whole process tree's summed RSS, sampled every quarter second while the step
+runs. The samples are matched with the start and end of every dbt node in
+`run_results.json`: each model gets its wall time and the tree's peak RSS while it
+ran, with the nodes that ran beside it at that peak (dbt runs two at a time), so
+a memory peak is attributed to the models running then. Results go to
 `<out>/results.json` and `<out>/results.md`, rewritten after every step so a
 failure or an interruption keeps what was measured. A failing step is
 recorded and the benchmark goes on.
@@ -20,6 +24,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -70,15 +75,65 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def tree_rss_mb(root: int) -> float:
+    """Summed resident memory (MB) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
+        rss[pid] = int(fields[21])  # resident pages
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total * os.sysconf("SC_PAGE_SIZE") / 1024**2
+
+
+class MemorySampler(threading.Thread):
+    """Samples a process tree's summed RSS every ``interval`` seconds until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, float]] = []  # (unix time, MB)
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                self.samples.append((time.time(), round(tree_rss_mb(self.pid), 1)))
+            except OSError:
+                pass
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._stop_event.set()
+        self.join()
+        return self.samples
+
+
 def run_step(cmd: list[str], log_path: Path) -> dict[str, Any]:
-    """Run one command; its wall time, exit code and peak RSS (MB, incl. descendants)."""
+    """Run one command; its wall time, exit code, the largest RSS of one of its processes
+    and the peak of its process tree's summed RSS (MB), with the sampled timeline."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log.info("running: %s", " ".join(cmd))
     started = time.perf_counter()
     with log_path.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
+        sampler = MemorySampler(proc.pid)
+        sampler.start()
         # wait4, not Popen.wait: it returns this child's own resource usage.
         _, status, usage = os.wait4(proc.pid, 0)
+        samples = sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     return {
@@ -86,11 +141,46 @@ def run_step(cmd: list[str], log_path: Path) -> dict[str, Any]:
         "exit_code": proc.returncode,
         "ok": proc.returncode == 0,
         "seconds": round(seconds, 2),
-        # ru_maxrss is in KiB on Linux; a maximum over the process tree, not a sum.
+        # ru_maxrss is in KiB on Linux: the largest single process, not a sum.
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_tree_rss_mb": max((mb for _, mb in samples), default=None),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "log": str(log_path),
+        "rss_samples": samples,
     }
+
+
+def _epoch(timestamp: str | None) -> float | None:
+    if not timestamp:
+        return None
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+def node_memory(target: Path, samples: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """Per dbt node: wall time, the tree's peak RSS while it ran and what ran beside it."""
+    path = target / "run_results.json"
+    if not path.exists() or not samples:
+        return []
+    spans = []
+    for r in json.loads(path.read_text()).get("results", []):
+        timing = {t["name"]: t for t in r.get("timing", [])}
+        start = _epoch((timing.get("compile") or timing.get("execute") or {}).get("started_at"))
+        end = _epoch((timing.get("execute") or {}).get("completed_at"))
+        if start is not None and end is not None:
+            spans.append((r["unique_id"], start, end, r.get("status")))
+    rows = []
+    for node, start, end, status in spans:
+        window = [(t, mb) for t, mb in samples if start <= t <= end]
+        if not window:  # shorter than one sample interval: the nearest sample
+            window = [min(samples, key=lambda s, start=start: abs(s[0] - start))]
+        at, peak = max(window, key=lambda s: s[1])
+        beside = sorted(n for n, s, e, _ in spans if n != node and s <= at <= e)
+        before = [mb for t, mb in samples if t <= start]
+        rows.append({"node": node, "status": status, "seconds": round(end - start, 2),
+                     "peak_tree_rss_mb": peak,
+                     "rss_at_start_mb": before[-1] if before else None,
+                     "beside_at_peak": beside})
+    return sorted(rows, key=lambda r: (-r["seconds"], r["node"]))
 
 
 def table_rows(raw: Path) -> dict[str, int | None]:
@@ -138,6 +228,7 @@ def bench_size(size: int, out: Path, seed: int) -> dict[str, Any]:
          "--out", str(raw.resolve()), "--truth-out", str(truth.resolve())],
         root / "demo.log",
     )
+    result["generate"].pop("rss_samples", None)
     if not result["generate"]["ok"]:
         log.error("generation of %d customers failed, see %s", size, result["generate"]["log"])
         return result
@@ -158,6 +249,11 @@ def bench_size(size: int, out: Path, seed: int) -> dict[str, Any]:
         root / "build.log",
     )
     result["build"]["dbt"] = model_timings(target)
+    samples = result["build"].pop("rss_samples", [])
+    result["build"]["nodes"] = node_memory(target, samples)
+    (root / "rss_timeline.csv").write_text(
+        "unix_time,tree_rss_mb\n" + "".join(f"{t:.2f},{mb}\n" for t, mb in samples))
+    result["build"]["rss_timeline"] = str(root / "rss_timeline.csv")
     if db.exists():
         result["build"]["db_size_mb"] = round(db.stat().st_size / 1024**2, 1)
     if not result["build"]["ok"]:
@@ -181,16 +277,16 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"Measured {results['started']} on {m['nproc']} CPU(s), {m['memory_gb']} GB RAM, "
         f"{m['cpu_model']}; Python {m['python']}, "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v) + ".",
-        f"Seed {results['seed']}. Peak RSS is the maximum resident set size of the step's "
-        "process tree (os.wait4), not a sum.",
+        f"Seed {results['seed']}. Tree peak: the summed RSS of the step's whole process tree, "
+        "sampled every 0.25 s; max process: the largest RSS of one process (os.wait4).",
         "",
         f"Load average when the benchmark started: {m.get('load_average_1m')} "
         "(wall times grow with other work on the machine; CPU times much less).",
         "",
         "| customers | generate wall (s) | generate CPU (s) | generate peak RSS (MB) "
-        "| build wall (s) | build CPU (s) | build peak RSS (MB) | build | dbt nodes "
-        "| orders | order_lines | web_events | email_events |",
-        "|---:|---:|---:|---:|---:|---:|---:|:---|:---|---:|---:|---:|---:|",
+        "| build wall (s) | build CPU (s) | build tree peak (MB) | build max process (MB) "
+        "| build | dbt nodes | orders | order_lines | web_events | email_events |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|:---|:---|---:|---:|---:|---:|",
     ]
     for r in results["runs"]:
         g, b = r.get("generate", {}), r.get("build", {})
@@ -201,7 +297,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {r['customers']:,} | {_fmt(g.get('seconds'))} | {_fmt(g.get('cpu_seconds'))} "
             f"| {_fmt(g.get('peak_rss_mb'))} | {_fmt(b.get('seconds'))} "
-            f"| {_fmt(b.get('cpu_seconds'))} | {_fmt(b.get('peak_rss_mb'))} | {status} | {nodes} "
+            f"| {_fmt(b.get('cpu_seconds'))} | {_fmt(b.get('peak_tree_rss_mb'))} "
+            f"| {_fmt(b.get('peak_rss_mb'))} | {status} | {nodes} "
             f"| {_fmt(rows.get('orders'), ',')} | {_fmt(rows.get('order_lines'), ',')} "
             f"| {_fmt(rows.get('web_events'), ',')} | {_fmt(rows.get('email_events'), ',')} |"
         )
@@ -214,7 +311,19 @@ def to_markdown(results: dict[str, Any]) -> str:
         if r.get("rows"):
             lines += ["", "Rows: " + ", ".join(f"{k} {v:,}" for k, v in r["rows"].items()
                                                 if v is not None) + "."]
-        if slowest:
+        nodes = r.get("build", {}).get("nodes", [])
+        if nodes:
+            shown = {n["node"] for n in nodes[:TOP_MODELS]}
+            shown |= {n["node"] for n in sorted(nodes, key=lambda n: -n["peak_tree_rss_mb"])[:5]}
+            lines += ["", f"Slowest dbt nodes and the highest memory peaks ({len(shown)} of "
+                      f"{len(nodes)}; peak = process tree while the node ran):", "",
+                      "| node | status | wall (s) | tree RSS at start (MB) | tree peak (MB) "
+                      "| running beside it at the peak |", "|:---|:---|---:|---:|---:|:---|"]
+            lines += [f"| {n['node']} | {n['status']} | {n['seconds']} "
+                      f"| {_fmt(n['rss_at_start_mb'])} | {n['peak_tree_rss_mb']} "
+                      f"| {', '.join(b.split('.')[-1] for b in n['beside_at_peak']) or '-'} |"
+                      for n in nodes if n["node"] in shown]
+        elif slowest:
             lines += ["", f"Slowest dbt nodes ({len(slowest)}):", "", "| node | status | s |",
                       "|:---|:---|---:|"]
             lines += [f"| {s['node']} | {s['status']} | {s['seconds']} |" for s in slowest]
@@ -251,8 +360,9 @@ def main(args: argparse.Namespace) -> int:
         results["runs"].append(run)
         _write(out, results)
         g, b = run.get("generate", {}), run.get("build", {})
-        log.info("%d customers: generate %ss / %s MB, build %ss / %s MB (%s)", size,
-                 g.get("seconds"), g.get("peak_rss_mb"), b.get("seconds"), b.get("peak_rss_mb"),
+        log.info("%d customers: generate %ss / %s MB, build %ss / %s MB tree peak (%s)", size,
+                 g.get("seconds"), g.get("peak_rss_mb"), b.get("seconds"),
+                 b.get("peak_tree_rss_mb"),
                  "ok" if b.get("ok") else "failed")
     log.info("wrote %s and %s", out / "results.json", out / "results.md")
     return 1 if failed else 0

@@ -266,3 +266,43 @@ def test_bench_measures_a_step_and_reads_dbt_results(tmp_path: Path) -> None:
         "runs": [{"customers": 10, "generate": step, "build": {"ok": True, "dbt": timings}}],
     })
     assert "| 10 |" in page and "model.x.m19" in page
+
+
+def test_bench_sums_the_process_tree_and_attributes_peaks_to_nodes(tmp_path: Path) -> None:
+    import datetime
+    import json
+    import sys
+
+    from clientele import bench
+
+    # A parent holding ~150 MB waits for a child holding ~200 MB: one process never passes
+    # ~200 MB, the tree does (the case of dbt running two Python models in one process
+    # beside DuckDB is the same sum).
+    hold = "b = bytearray({mb} * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); "
+    child = hold.format(mb=200) + "import time; time.sleep(1.5)"
+    parent = hold.format(mb=150) + f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    step = bench.run_step([sys.executable, "-c", parent], tmp_path / "tree.log")
+    assert step["ok"]
+    assert step["peak_rss_mb"] < 260
+    assert step["peak_tree_rss_mb"] > 330
+
+    target = tmp_path / "target"
+    target.mkdir()
+
+    def timing(start: float, end: float) -> list[dict[str, str]]:
+        iso = [datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat() for t in (start, end)]
+        return [{"name": "compile", "started_at": iso[0], "completed_at": iso[0]},
+                {"name": "execute", "started_at": iso[0], "completed_at": iso[1]}]
+
+    results = [
+        {"unique_id": "model.x.small", "status": "success", "timing": timing(100, 110)},
+        {"unique_id": "model.x.big", "status": "success", "timing": timing(105, 130)},
+    ]
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    samples = [(100.0, 500.0), (104.0, 700.0), (108.0, 3000.0), (120.0, 5000.0), (129.0, 800.0)]
+    nodes = {n["node"]: n for n in bench.node_memory(target, samples)}
+    assert nodes["model.x.big"]["peak_tree_rss_mb"] == 5000.0
+    assert nodes["model.x.big"]["beside_at_peak"] == []
+    assert nodes["model.x.small"]["peak_tree_rss_mb"] == 3000.0
+    assert nodes["model.x.small"]["beside_at_peak"] == ["model.x.big"]
+    assert nodes["model.x.big"]["rss_at_start_mb"] == 700.0
