@@ -280,7 +280,8 @@ def test_bench_sums_the_process_tree_and_attributes_peaks_to_nodes(tmp_path: Pat
     # beside DuckDB is the same sum).
     hold = "b = bytearray({mb} * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); "
     child = hold.format(mb=200) + "import time; time.sleep(1.5)"
-    parent = hold.format(mb=150) + f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
+    parent = hold.format(mb=150) + (
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])")
     step = bench.run_step([sys.executable, "-c", parent], tmp_path / "tree.log")
     assert step["ok"]
     assert step["peak_rss_mb"] < 260
