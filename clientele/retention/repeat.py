@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from clientele import seam
 from clientele.retention.bgnbd import BetaGeoNBD
+from clientele.retention.inputs import as_datetime
 
 CATEGORICAL = ("market", "first_order_channel", "first_order_top_category", "gender")
 STATIC = (
@@ -30,8 +32,8 @@ def rfm_at(purchases: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     """RFM summary on purchases up to ``date`` (days): frequency = purchase days - 1,
     recency = last - first purchase day, T = date - first, plus value and recent counts."""
     date = pd.Timestamp(date)
-    p = purchases[pd.to_datetime(purchases["order_date"]) <= date].copy()
-    p["order_date"] = pd.to_datetime(p["order_date"])
+    p = purchases[as_datetime(purchases["order_date"]) <= date].copy()
+    p["order_date"] = as_datetime(p["order_date"])
     days = p.groupby(["customer_id", "order_date"], as_index=False)["order_value"].sum()
     days["age_days"] = (date - days["order_date"]).dt.days
     g = days.groupby("customer_id")
@@ -73,29 +75,35 @@ def bgnbd_predictions(
     return out
 
 
+def engagement_counts(engagement: seam.Source, date: pd.Timestamp, where: str | None = None
+                      ) -> pd.DataFrame:
+    """Per customer with engagement, events of each kind in the last 30 and 90 days up to
+    ``date`` (``{kind}_last_{w}d``), counted in DuckDB (``where`` selects the clients)."""
+    day = f"cast('{pd.Timestamp(date).date()}' as date)"
+    counts = ", ".join(
+        f"count(*) filter (where event_kind = '{k}' and datediff('day', event_date, {day}) < {w})"
+        f" as {k}_last_{w}d" for w in (30, 90) for k in KINDS)
+    rel = seam.as_relation(engagement)
+    if where:
+        rel = rel.filter(where)
+    return rel.filter(f"event_date <= {day}").aggregate(
+        f"customer_id, {counts}", "customer_id").df()
+
+
 def customer_features(
-    purchases: pd.DataFrame,
+    rfm: pd.DataFrame,
     first_purchases: pd.DataFrame,
     engagement: pd.DataFrame,
-    date: pd.Timestamp,
     horizon: int,
     bgnbd: BetaGeoNBD | None,
 ) -> pd.DataFrame:
-    """One row per customer with a purchase on or before ``date``: every model input."""
-    date = pd.Timestamp(date)
-    rfm = rfm_at(purchases, date)
+    """One row per customer of ``rfm`` (``rfm_at`` a date): every model input, with the
+    ``engagement_counts`` at the same date."""
     frame = rfm.merge(first_purchases[["customer_id", *CATEGORICAL, *STATIC]],
                       on="customer_id", how="left")
-    ev = engagement[pd.to_datetime(engagement["event_date"]) <= date]
-    age = (date - pd.to_datetime(ev["event_date"])).dt.days
-    for w in (30, 90):
-        recent = ev[age < w]
-        counts = (recent.groupby(["customer_id", "event_kind"]).size()
-                  .unstack(fill_value=0).reindex(columns=list(KINDS), fill_value=0))
-        counts.columns = [f"{k}_last_{w}d" for k in counts.columns]
-        frame = frame.merge(counts, left_on="customer_id", right_index=True, how="left")
     eng_cols = [f"{k}_last_{w}d" for w in (30, 90) for k in KINDS]
-    frame[eng_cols] = frame[eng_cols].fillna(0.0)
+    frame = frame.merge(engagement[["customer_id", *eng_cols]], on="customer_id", how="left")
+    frame[eng_cols] = frame[eng_cols].astype(float).fillna(0.0)
     if bgnbd is not None:
         pred = bgnbd_predictions(bgnbd, rfm, (horizon,))
         frame = frame.merge(pred.rename(columns=lambda c: c if c == "customer_id" else f"bg_{c}"),
@@ -107,7 +115,7 @@ def customer_features(
 
 def orders_between(purchases: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Distinct purchase days per customer in (start, end]."""
-    d = pd.to_datetime(purchases["order_date"])
+    d = as_datetime(purchases["order_date"])
     sel = purchases[(d > pd.Timestamp(start)) & (d <= pd.Timestamp(end))]
     return sel.groupby("customer_id")["order_date"].nunique()
 
