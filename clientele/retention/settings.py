@@ -55,10 +55,10 @@ class RetentionSettings(AreaSettings):
     tree_depth: int = 3
     training_snapshots: int = 4
     snapshot_step_days: int = 30
-    max_training_clients: int = 50_000
-    max_hazard_rows: int = 250_000
-    max_fit_clients: int = 100_000
-    max_evaluation_clients: int = 100_000
+    max_training_clients: int = 25_000
+    max_hazard_rows: int = 200_000
+    max_fit_clients: int = 50_000
+    max_evaluation_clients: int = 50_000
     batch_clients: int = 50_000
     seed: int = 0
 

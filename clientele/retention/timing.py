@@ -251,14 +251,18 @@ def prepare_second_purchase_data(
         fp[col] = fp[col].astype(float)
     fp = fp.merge(family_rebuy_features(families, fp[["customer_id", "first_order_lead_family"]],
                                         cutoff, family_stats), on="customer_id", how="left")
-    fp["basket_families"] = fp["basket_families"].fillna(0)
+    fp["basket_families"] = fp["basket_families"].astype(float).fillna(0)
 
     ev = engagement[as_datetime(engagement["event_date"]) <= cutoff]
-    ev = ev.merge(fp[["customer_id", "first_order_date"]].reset_index(names="pos"),
-                  on="customer_id")
+    # Each event's customer as a row of fp (events of other customers dropped) and its day
+    # since that customer's first order; a hash lookup, cheaper than a merge on the ids.
+    pos = pd.Index(fp["customer_id"]).get_indexer(ev["customer_id"])
+    known = pos >= 0
+    pos = pos[known]
+    event_time = as_datetime(ev["event_date"]).to_numpy()[known]
+    offset = (event_time - fp["first_order_date"].to_numpy()[pos]) // np.timedelta64(1, "D")
     n = len(fp)
-    counter = _EventCounter(ev["pos"].to_numpy(), ev["event_kind"].to_numpy(),
-                            _days(ev["event_date"], ev["first_order_date"]).to_numpy(), n)
+    counter = _EventCounter(pos, ev["event_kind"].to_numpy()[known], offset, n)
     pre = counter.counts(np.full(n, -90), np.zeros(n))
     fp["pre_purchase_engagement"] = sum(pre.values()) if pre else 0.0
     data = SecondPurchaseData(frame=fp, cutoff=cutoff)
@@ -483,9 +487,11 @@ class HazardTimingModel(TimingModel):
             return cached
         fp = data.frame
         n = len(fp)
-        base = fp[list(CATEGORICAL) + list(NUMERIC)].reset_index(drop=True)
+        # The static features are encoded once; each period adds its own columns, in the
+        # order _add_period_features gives them in training.
+        static = self._encode(fp[list(CATEGORICAL) + list(NUMERIC)])
         e = fp["elapsed"].to_numpy(float)
-        _, hi, length = _bin_arrays()
+        lo, hi, length = _bin_arrays()
         out = np.zeros((n, len(BINS)))
         for j in range(len(BINS)):
             # Every probability integrates the hazard after the days already elapsed, so
@@ -494,8 +500,13 @@ class HazardTimingModel(TimingModel):
             rows = np.arange(n) if j == len(BINS) - 1 else np.flatnonzero(hi[j] > e)
             if len(rows) == 0:
                 continue
-            part = _add_period_features(base.iloc[rows].copy(), j, data, rows, now=True)
-            h = self.model_.predict_proba(self._encode(part))[:, 1]
+            period = [np.full(len(rows), lo[j]), np.full(len(rows), length[j])]
+            for k in ENGAGEMENT_KINDS:
+                period += [data.pred_since[k][rows, j], data.pred_recent[k][rows, j]]
+            if ENGAGEMENT_KINDS:
+                period.append(data.pred_staleness[rows, j])
+            X = np.ascontiguousarray(np.column_stack([static[rows], *period]))
+            h = self.model_.predict_proba(X)[:, 1]
             out[rows, j] = -np.log1p(-np.clip(h, 1e-6, 1 - 1e-6)) / length[j]
         data._rates_cache = {id(self): out}
         return out
