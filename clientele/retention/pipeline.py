@@ -203,6 +203,8 @@ def _fit_supervised(inputs: RetentionInputs, date: pd.Timestamp, s: RetentionSet
     clients = sample(inputs.purchases, s.max_training_clients, s.seed, bought_by(latest))
     purchases = read(inputs.purchases, clients, bought_by(date))
     first_purchases = read(inputs.first_purchases, clients)
+    events = read(inputs.engagement, clients, events_by(latest),
+                  columns=["customer_id", "event_date", "event_kind"])
     frames, labels = [], []
     for k in range(s.training_snapshots):
         start = latest - pd.Timedelta(days=k * s.snapshot_step_days)
@@ -210,9 +212,8 @@ def _fit_supervised(inputs: RetentionInputs, date: pd.Timestamp, s: RetentionSet
         if len(rfm_start) < 2:
             break
         y = orders_between(purchases, start, start + pd.Timedelta(days=HORIZON))
-        feats = customer_features(rfm_start, first_purchases,
-                                  engagement_counts(inputs.engagement, start, clients), HORIZON,
-                                  _safe_bgnbd(rfm_start))
+        feats = customer_features(rfm_start, first_purchases, engagement_counts(events, start),
+                                  HORIZON, _safe_bgnbd(rfm_start))
         frames.append(feats)
         labels.append(y.reindex(feats["customer_id"]).fillna(0).to_numpy(float))
     if not frames:

@@ -59,7 +59,7 @@ class RetentionSettings(AreaSettings):
     max_hazard_rows: int = 200_000
     max_fit_clients: int = 50_000
     max_evaluation_clients: int = 50_000
-    batch_clients: int = 50_000
+    batch_clients: int = 100_000
     seed: int = 0
 
     def __post_init__(self) -> None:
