@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from clientele import seam
 
@@ -80,6 +81,16 @@ def read(source: Any, *predicates: str | None, columns: list[str] | None = None
     return seam.read_frame(source, columns=columns, where=both(*predicates))
 
 
+def read_table(source: Any, *predicates: str | None, columns: list[str]) -> pa.Table:
+    """The rows of ``source`` meeting every predicate, as an Arrow table (for many rows
+    of a few columns: no Python object per value)."""
+    rel = seam.as_relation(source)
+    where = both(*predicates)
+    if where:
+        rel = rel.filter(where)
+    return rel.project(", ".join(f'"{c}"' for c in columns)).to_arrow_table()
+
+
 def bought_by(date_: pd.Timestamp) -> str:
     """Purchases on or before a date."""
     return f"order_date <= {day(date_)}"
@@ -113,15 +124,6 @@ def batches(source: seam.Source, batch_clients: int, where: str | None = None,
     includes ``clients``, so it reads the same clients from every input."""
     for key_range in seam.key_ranges(source, KEY, batch_clients, both(where, clients)):
         yield both(key_range, clients) or key_range
-
-
-def count_clients(source: seam.Source, *predicates: str | None) -> int:
-    rel = seam.as_relation(source)
-    where = both(*predicates)
-    if where:
-        rel = rel.filter(where)
-    row = rel.aggregate(f"count(distinct {KEY})").fetchone()
-    return int(row[0]) if row else 0
 
 
 def repeat_share(first_purchases: seam.Source) -> tuple[float, int]:

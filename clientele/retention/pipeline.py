@@ -42,6 +42,7 @@ from clientele.retention.inputs import (
     first_bought_by,
     one_time_at,
     read,
+    read_table,
     repeat_day_share,
     repeat_share,
     sample,
@@ -136,7 +137,8 @@ def _timing_data(inputs: RetentionInputs, clients: str | None, buyers: str, date
     return prepare_second_purchase_data(
         read(inputs.first_purchases, clients, buyers),
         read(inputs.families, clients, "purchase_number = 1", bought_by(date)),
-        read(inputs.engagement, clients, events_by(date)),
+        read_table(inputs.engagement, clients, events_by(date),
+                   columns=["customer_id", "event_date", "event_kind"]),
         date, seed=s.seed, family_stats=family_stats, training=training)
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xgboost as xgb
 
 from clientele import seam
@@ -66,7 +68,8 @@ class SecondPurchaseData:
     that the model learns how much stale engagement still says (training with
     L = period start and predicting with stale values overstated the hazard of
     recent buyers three-fold on the demo brand). Arrays are (n, len(BINS)) per
-    engagement kind.
+    engagement kind; the pred_* values of periods that ended before the cutoff are
+    left at 0, as no probability reads them.
     """
 
     frame: pd.DataFrame
@@ -179,19 +182,32 @@ def family_rebuy_features(
         stats = family_rebuy_stats(families, cutoff)
     if stats.empty:
         return pd.DataFrame(columns=columns)
-    fam = families[as_datetime(families["order_date"]) <= cutoff]
-    first_basket = fam[fam["purchase_number"] == 1][["customer_id", "family"]].drop_duplicates()
-    basket = first_basket.merge(stats, left_on="family", right_index=True)
-    out = basket.groupby("customer_id").agg(
-        basket_families=("family", "size"),
-        basket_family_rebuy_rate=("rate", "max"),
-        basket_family_rebuy_days=("gap", "min"),
-    ).reset_index()
-    lead = lead_families.merge(stats, left_on="first_order_lead_family", right_index=True)
-    lead = lead.rename(columns={"rate": "lead_family_rebuy_rate", "gap": "lead_family_rebuy_days"})
-    out = out.merge(lead[["customer_id", "lead_family_rebuy_rate", "lead_family_rebuy_days"]],
-                    on="customer_id", how="left")
-    return out[columns]
+    ids = lead_families["customer_id"].to_numpy()
+    n = len(ids)
+    fam = families[(as_datetime(families["order_date"]) <= cutoff)
+                   & (families["purchase_number"] == 1)][["customer_id", "family"]]
+    fam = fam.drop_duplicates()
+    # Customers and families as positions (hash lookups), then per-customer reductions.
+    row = pd.Index(ids).get_indexer(fam["customer_id"])
+    family = stats.index.get_indexer(fam["family"])
+    keep = (row >= 0) & (family >= 0)
+    row, family = row[keep], family[keep]
+    rate, gap = stats["rate"].to_numpy(float), stats["gap"].to_numpy(float)
+    size = np.bincount(row, minlength=n).astype(float)
+    best_rate = np.full(n, np.nan)
+    np.fmax.at(best_rate, row, rate[family])
+    shortest_gap = np.full(n, np.nan)
+    np.fmin.at(shortest_gap, row, gap[family])
+    lead = stats.index.get_indexer(lead_families["first_order_lead_family"])
+    found = lead >= 0
+    return pd.DataFrame({
+        "customer_id": ids,
+        "basket_families": np.where(size > 0, size, np.nan),
+        "basket_family_rebuy_rate": best_rate,
+        "basket_family_rebuy_days": shortest_gap,
+        "lead_family_rebuy_rate": np.where(found, rate[np.maximum(lead, 0)], np.nan),
+        "lead_family_rebuy_days": np.where(found, gap[np.maximum(lead, 0)], np.nan),
+    })[columns]
 
 
 class _EventCounter:
@@ -203,19 +219,23 @@ class _EventCounter:
     SPAN = 1 << 20  # offsets are days: far inside +-2^19
 
     def __init__(self, pos: np.ndarray, kind: np.ndarray, offset: np.ndarray, n: int) -> None:
+        """``kind``: the position of each event's kind in ENGAGEMENT_KINDS (-1: other)."""
         self.n = n
         self.base = np.arange(n, dtype=np.int64) * self.SPAN + self.SPAN // 2
         self.keys = {}
-        for k in ENGAGEMENT_KINDS:
-            sel = kind == k
+        for code, k in enumerate(ENGAGEMENT_KINDS):
+            sel = kind == code
             keys = pos[sel].astype(np.int64) * self.SPAN + self.SPAN // 2 + offset[sel].astype(
                 np.int64)
             self.keys[k] = np.sort(keys)
 
-    def counts(self, start: np.ndarray, end: np.ndarray) -> dict[str, np.ndarray]:
+    def counts(self, start: np.ndarray, end: np.ndarray, rows: np.ndarray | None = None
+               ) -> dict[str, np.ndarray]:
+        """Counts for every customer, or for the customers at ``rows`` (bounds per row)."""
         half = self.SPAN // 2 - 1
-        lo = self.base + np.clip(np.ceil(start), -half, half).astype(np.int64)
-        hi = self.base + np.clip(np.ceil(end), -half, half).astype(np.int64)
+        base = self.base if rows is None else self.base[rows]
+        lo = base + np.clip(np.ceil(start), -half, half).astype(np.int64)
+        hi = base + np.clip(np.ceil(end), -half, half).astype(np.int64)
         return {k: np.maximum(np.searchsorted(keys, hi) - np.searchsorted(keys, lo),
                               0).astype(float) for k, keys in self.keys.items()}
 
@@ -223,7 +243,7 @@ class _EventCounter:
 def prepare_second_purchase_data(
     first_purchases: pd.DataFrame,
     families: pd.DataFrame,
-    engagement: pd.DataFrame,
+    engagement: pd.DataFrame | pa.Table,
     cutoff: pd.Timestamp,
     seed: int = 0,
     family_stats: pd.DataFrame | None = None,
@@ -253,22 +273,15 @@ def prepare_second_purchase_data(
                                         cutoff, family_stats), on="customer_id", how="left")
     fp["basket_families"] = fp["basket_families"].astype(float).fillna(0)
 
-    ev = engagement[as_datetime(engagement["event_date"]) <= cutoff]
-    # Each event's customer as a row of fp (events of other customers dropped) and its day
-    # since that customer's first order; a hash lookup, cheaper than a merge on the ids.
-    pos = pd.Index(fp["customer_id"]).get_indexer(ev["customer_id"])
-    known = pos >= 0
-    pos = pos[known]
-    event_time = as_datetime(ev["event_date"]).to_numpy()[known]
+    pos, kind, event_time = _events_of(engagement, fp["customer_id"], cutoff)
     offset = (event_time - fp["first_order_date"].to_numpy()[pos]) // np.timedelta64(1, "D")
     n = len(fp)
-    counter = _EventCounter(pos, ev["event_kind"].to_numpy()[known], offset, n)
+    counter = _EventCounter(pos, kind, offset, n)
     pre = counter.counts(np.full(n, -90), np.zeros(n))
     fp["pre_purchase_engagement"] = sum(pre.values()) if pre else 0.0
     data = SecondPurchaseData(frame=fp, cutoff=cutoff)
     rng = np.random.default_rng(seed)
     e = fp["elapsed"].to_numpy(float)
-    lo_all = np.array([b[0] for b in BINS], dtype=float)
     which_landmarks = ("train", "pred") if training else ("pred",)
     if training:
         data.train_staleness = np.zeros((n, len(BINS)))
@@ -277,23 +290,50 @@ def prepare_second_purchase_data(
         stores = (data.train_since, data.train_recent) if training else ()
         for store in (*stores, data.pred_since, data.pred_recent):
             store[k] = np.zeros((n, len(BINS)))
-    for j, lo in enumerate(lo_all):
+    every = np.arange(n)
+    for j, (lo, hi) in enumerate(BINS):
+        # Predictions integrate the hazard after the days already elapsed: the periods
+        # that ended before them are never read (their pred_* stay 0).
+        ahead = every if j == len(BINS) - 1 else np.flatnonzero(hi > e)
         landmarks = {
-            "train": np.floor(rng.random(n) * (lo + 1)) if training else None,
-            "pred": np.minimum(lo, e + 1),
+            "train": (every, np.floor(rng.random(n) * (lo + 1))) if training else None,
+            "pred": (ahead, np.minimum(lo, e[ahead] + 1)),
         }
         for which in which_landmarks:
-            landmark = landmarks[which]
-            since = counter.counts(np.zeros(n), landmark)
-            recent = counter.counts(landmark - 30, landmark)
+            rows, landmark = landmarks[which]
+            since = counter.counts(np.zeros(len(rows)), landmark, rows)
+            recent = counter.counts(landmark - 30, landmark, rows)
             target_since = data.train_since if which == "train" else data.pred_since
             target_recent = data.train_recent if which == "train" else data.pred_recent
             for k in ENGAGEMENT_KINDS:
-                target_since[k][:, j] = since[k]
-                target_recent[k][:, j] = recent[k]
+                target_since[k][rows, j] = since[k]
+                target_recent[k][rows, j] = recent[k]
             staleness = data.train_staleness if which == "train" else data.pred_staleness
-            staleness[:, j] = lo - landmark
+            staleness[rows, j] = lo - landmark
     return data
+
+
+def _events_of(engagement: pd.DataFrame | pa.Table, customer_ids: pd.Series,
+               cutoff: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row of the customer in ``customer_ids``, kind as a position in ENGAGEMENT_KINDS,
+    date) of each engagement event on or before the cutoff, events of other customers
+    dropped. From an Arrow table (what the pipeline reads) the ids are dictionary-encoded,
+    so only the distinct ones are looked up; a frame (tests, notebooks) row by row."""
+    index = pd.Index(customer_ids)
+    if isinstance(engagement, pa.Table):
+        engagement = engagement.filter(pc.is_valid(engagement["customer_id"]))
+        ids = engagement["customer_id"].combine_chunks().dictionary_encode()
+        pos = index.get_indexer(ids.dictionary.to_pandas())[ids.indices.to_numpy()]
+        kinds = engagement["event_kind"].combine_chunks().dictionary_encode()
+        codes = pd.Index(ENGAGEMENT_KINDS).get_indexer(kinds.dictionary.to_pandas())
+        kind = codes[kinds.indices.to_numpy()]
+        when = engagement["event_date"].to_numpy().astype("datetime64[us]")
+    else:
+        pos = index.get_indexer(engagement["customer_id"])
+        kind = pd.Index(ENGAGEMENT_KINDS).get_indexer(engagement["event_kind"])
+        when = as_datetime(engagement["event_date"]).to_numpy()
+    keep = (pos >= 0) & (when <= np.datetime64(pd.Timestamp(cutoff)))
+    return pos[keep], kind[keep], when[keep]
 
 
 def _overlap(lo: np.ndarray, hi: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
