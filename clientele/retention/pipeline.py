@@ -292,7 +292,7 @@ def _timing_backtest(rows: seam.EvaluationRows, inputs: RetentionInputs, cutoff:
              notes=fit.reason or "second purchases observed in training periods")
     if bgnbd is not None:
         models["bgnbd"] = BGNBDTiming(bgnbd=bgnbd)
-        note["bgnbd"] = "BG/NBD for one-time buyers (x = 0), fitted on all customers at cutoff"
+        note["bgnbd"] = "BG/NBD for one-time buyers (x = 0), fitted on every kind of customer at cutoff"
     one_time = one_time_at(cutoff)
     evaluated = sample(inputs.first_purchases, s.max_evaluation_clients, s.seed, one_time)
     windows = [*WINDOWS, (0, 90)]
