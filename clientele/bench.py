@@ -141,7 +141,8 @@ def run_step(cmd: list[str], log_path: Path) -> dict[str, Any]:
         "exit_code": proc.returncode,
         "ok": proc.returncode == 0,
         "seconds": round(seconds, 2),
-        # ru_maxrss is in KiB on Linux: the largest single process, not a sum.
+        # ru_maxrss is in KiB on Linux: the largest single process, not a sum; Linux keeps the
+        # launcher's high-water mark across fork+exec, so the tree peak is the figure to quote.
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "peak_tree_rss_mb": max((mb for _, mb in samples), default=None),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),

@@ -284,8 +284,9 @@ def test_bench_sums_the_process_tree_and_attributes_peaks_to_nodes(tmp_path: Pat
         f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])")
     step = bench.run_step([sys.executable, "-c", parent], tmp_path / "tree.log")
     assert step["ok"]
-    assert step["peak_rss_mb"] < 260
-    assert step["peak_tree_rss_mb"] > 330
+    # ru_maxrss is not asserted: Linux keeps the forking process's high-water mark across
+    # exec, so under a large pytest process it says more about pytest than about the step.
+    assert 330 < step["peak_tree_rss_mb"] < 330 + 400
 
     target = tmp_path / "target"
     target.mkdir()
