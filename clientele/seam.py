@@ -170,14 +170,24 @@ def read_frame(source: Source, columns: Sequence[str] | None = None, where: str 
     return _shaped(source, columns, where, order_by).df()
 
 
+def iter_batches(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 columns: Sequence[str] | None = None, where: str | None = None,
+                 order_by: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The input as Arrow record batches of at most ``batch_rows`` rows: for columns that
+    pass through to the output untouched (ids, dates), which then never become Python
+    objects."""
+    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
 def iter_frames(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
                 columns: Sequence[str] | None = None, where: str | None = None,
                 order_by: str | None = None) -> Iterator[pd.DataFrame]:
     """The input as pandas frames of at most ``batch_rows`` rows (Arrow record batches)."""
-    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
-    for batch in reader:
-        if batch.num_rows:
-            yield batch.to_pandas()
+    for batch in iter_batches(source, batch_rows, columns, where, order_by):
+        yield batch.to_pandas()
 
 
 def count_rows(source: Source, where: str | None = None) -> int:
@@ -196,9 +206,30 @@ def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None =
     if where:
         rel = rel.filter(where)
     keys = rel.project(f'"{key}"').distinct()
-    draw = keys.project(f'"{key}", hash("{key}"::varchar || \'#{int(seed)}\') as draw')
+    draw = keys.project(f'"{key}", {_draw(key, seed)} as draw')
     picked = draw.order(f'draw, "{key}"').limit(int(n)).project(f'"{key}"')
     return picked.order(f'"{key}"').df()
+
+
+def _draw(key: str, seed: int) -> str:
+    return f'hash("{key}"::varchar || \'#{int(seed)}\')'
+
+
+def sample_rows(source: Source, key: str, n: int, seed: int,
+                columns: Sequence[str] | None = None, where: str | None = None) -> pd.DataFrame:
+    """Up to ``n`` rows of a source with one row per ``key`` (after ``where``), drawn in
+    DuckDB with :func:`sample_keys`' draw (the same keys), in key order: a bounded,
+    deterministic training sample read without loading the rest. All rows when there are
+    at most ``n``."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    names = list(columns) if columns is not None else list(rel.columns)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    carried = quoted if key in names else f'{quoted}, "{key}"'
+    draw = rel.project(f'{carried}, {_draw(key, seed)} as __draw')
+    picked = draw.order(f'__draw, "{key}"').limit(int(n))
+    return picked.order(f'"{key}"').project(quoted).df()
 
 
 # --------------------------------------------------------------------------- outputs

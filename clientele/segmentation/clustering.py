@@ -29,6 +29,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
+from clientele.segmentation.settings import SegmentationSettings
 from clientele.segmentation.stability import adjusted_rand_index
 
 log = logging.getLogger("clientele.segmentation")
@@ -145,7 +146,7 @@ class SegmentClusterer:
         k_max: int = 8,
         n_init: int = 10,
         random_state: int = 42,
-        max_fit_rows: int = 50_000,
+        max_fit_rows: int = 20_000,
         silhouette_sample: int = 3_000,
         n_stability_runs: int = 3,
         stability_fraction: float = 0.8,
@@ -170,6 +171,19 @@ class SegmentClusterer:
         self.n_threads = n_threads
         self.sort_key = sort_key
 
+    @classmethod
+    def from_settings(cls, settings: SegmentationSettings, n_clusters: int | None = None
+                      ) -> SegmentClusterer:
+        """The clusterer ``dbt build`` uses (k chosen in range unless ``n_clusters``)."""
+        return cls(
+            n_clusters=n_clusters, k_min=settings.k_min, k_max=settings.k_max,
+            n_init=settings.n_init, random_state=settings.seed,
+            max_fit_rows=settings.max_fit_rows, silhouette_sample=settings.silhouette_sample,
+            n_stability_runs=settings.stability_runs,
+            stability_fraction=settings.stability_fraction,
+            min_stability=settings.min_stability,
+        )
+
     # -- fitting ---------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         """Fit the scaler and KMeans on `frame` (one row per buyer)."""
@@ -179,6 +193,7 @@ class SegmentClusterer:
     def _fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         if len(frame) < 2:
             raise ValueError("need at least two customers to cluster")
+        self._selection_fits_: dict[int, KMeans] = {}
         # KMeans initialisation and the samples depend on row order, and a warehouse
         # returns rows in any order: sort by the sort key so that a seed means one result.
         if self.sort_key in frame.columns:
@@ -197,7 +212,11 @@ class SegmentClusterer:
             self.selection_ = self.select_k(x)
             k = int(self.selection_.loc[self.selection_["is_chosen"], "k"].iloc[0])
         self.n_clusters_ = k
-        model = self._kmeans(k).fit(x)
+        # select_k already fitted this k on the same rows with the same seed.
+        model = self._selection_fits_.get(k)
+        if model is None:
+            model = self._kmeans(k).fit(x)
+        self._selection_fits_ = {}
         # Renumber by value: 1 = highest mean of value_column.
         values = pd.to_numeric(frame[self.value_column], errors="coerce").to_numpy()
         means = np.array([np.nanmean(values[model.labels_ == c]) for c in range(k)])
@@ -227,6 +246,7 @@ class SegmentClusterer:
         ]
         for k in range(max(2, k_min), max(2, k_max) + 1):
             model = self._kmeans(k).fit(x)
+            self._selection_fits_[k] = model
             labels = model.labels_
             if len(np.unique(labels[sample])) > 1:
                 silhouette = float(silhouette_score(x[sample], labels[sample]))
