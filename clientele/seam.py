@@ -232,6 +232,45 @@ def sample_rows(source: Source, key: str, n: int, seed: int,
     return picked.order(f'"{key}"').project(quoted).df()
 
 
+def sample_rows_per(source: Source, key: str, group: str, n: int, seed: int,
+                    columns: Sequence[str] | None = None, where: str | None = None
+                    ) -> pd.DataFrame:
+    """:func:`sample_rows` for every value of ``group`` at once (e.g. one training sample
+    per month), in ``group``, ``key`` order: the same rows, drawn in two scans instead of
+    one per group. Rows whose draw falls below a per-group threshold (expected a little
+    above ``n`` rows) are kept, then the ``n`` lowest draws of each group; a group left
+    short of ``n`` rows is redrawn with a wider threshold."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    names = list(columns) if columns is not None else list(rel.columns)
+    carried = ", ".join(f'"{c}"' for c in dict.fromkeys([*names, key, group]))
+    sizes = rel.aggregate(f'"{group}", count(*) as __rows', f'"{group}"').df()
+    margin = 1.1
+    while True:
+        # A draw is a uint64 hash: below share x 2^64 lies a share of each group's rows.
+        picked = rel.query("__source", f"""
+            with counts as (
+                select "{group}", count(*) as __rows from __source group by "{group}"
+            ),
+            drawn as (
+                select {carried}, {_draw(key, seed)} as __draw from __source
+            )
+            select drawn.*
+            from drawn
+            inner join counts on drawn."{group}" is not distinct from counts."{group}"
+            where drawn.__draw::double / 18446744073709551616.0
+                <= ({margin} * {int(n)} + 50) / counts.__rows
+            qualify row_number() over (
+                partition by drawn."{group}" order by drawn.__draw, drawn."{key}") <= {int(n)}
+        """).df()
+        got = picked.groupby(group, dropna=False).size()
+        wanted = sizes.set_index(group)["__rows"].clip(upper=int(n))
+        if got.reindex(wanted.index, fill_value=0).ge(wanted).all():
+            return picked.sort_values([group, key], kind="stable", ignore_index=True)[names]
+        margin *= 4
+
+
 # --------------------------------------------------------------------------- outputs
 
 

@@ -80,6 +80,10 @@ def _date(value: object) -> np.datetime64:
     return np.datetime64(pd.Timestamp(value).date(), "D")
 
 
+def _sql_date(value: object) -> str:
+    return f"date '{_date(value)}'"
+
+
 def _fit_sample(source: seam.Source, settings: SegmentationSettings, where: str,
                 extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The buyers a fit is trained on: all of them up to max_fit_rows, else a seeded draw."""
@@ -149,8 +153,7 @@ def _descriptions(clusterer: SegmentClusterer, snapshots: seam.Source,
     repeat = np.zeros(k + 1)
     orders = np.zeros(k + 1)
     with_orders = np.zeros(k + 1)
-    for batch in seam.iter_frames(snapshots, settings.batch_rows, ["customer_id", *FEATURES],
-                                  where=AS_OF_BUYERS):
+    for batch in seam.iter_frames(snapshots, settings.batch_rows, FEATURES, where=AS_OF_BUYERS):
         labels = clusterer.predict(batch)
         frequency = pd.to_numeric(batch["frequency"], errors="coerce").to_numpy(float)
         known = np.isfinite(frequency)
@@ -199,7 +202,7 @@ def cluster_customers(snapshots: seam.Source, selection: seam.Source,
             is_buyer = batch.column("is_buyer").to_numpy(zero_copy_only=False).astype(bool)
             cluster_id = np.zeros(batch.num_rows, dtype=np.int32)
             if clusterer is not None and is_buyer.any():
-                features = batch.select(["customer_id", *FEATURES]).to_pandas()
+                features = batch.select(FEATURES).to_pandas()
                 cluster_id[is_buyer] = clusterer.predict(features[is_buyer])
             else:
                 cluster_id[is_buyer] = 1
@@ -240,17 +243,23 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
     if months.empty:
         LOG.warning("cluster history: no buyer at any month end")
         return seam.empty_table(CLUSTER_HISTORY_SCHEMA)
-    # One model per month end, each fitted on a bounded sample: a loop over months, not
-    # over customers. The reference month's refit is the frozen model (same rows, seeds).
+    # One model per month end, each fitted on a bounded sample (drawn for every month in
+    # one pass): a loop over months, not over customers. The reference month's refit is
+    # the frozen model (same rows, same seeds).
+    fitted = months[(months["n_buyers"] >= max(settings.min_buyers, k))] if k >= 2 else (
+        months.iloc[:0])
+    samples = seam.sample_rows_per(
+        snapshots, "customer_id", "snapshot_date", settings.max_fit_rows, settings.seed,
+        columns=["snapshot_date", "customer_id", *FEATURES],
+        where=f"{MONTH_END_BUYERS} and snapshot_date in "
+              f"({', '.join(_sql_date(d) for d in fitted['snapshot_date'])})",
+    ) if len(fitted) else pd.DataFrame(columns=["snapshot_date"])
     refits: dict[np.datetime64, SegmentClusterer] = {}
-    for snapshot_date, n_buyers in months.itertuples(index=False):
-        month = _date(snapshot_date)
-        if k < 2 or n_buyers < max(settings.min_buyers, k):
-            continue
-        where = f"{MONTH_END_BUYERS} and snapshot_date = date '{month}'"
-        refits[month] = SegmentClusterer.from_settings(settings, n_clusters=k).fit(
-            _fit_sample(snapshots, settings, where))
-        LOG.info("cluster history: refitted %s (%d buyers)", month, n_buyers)
+    for snapshot_date, sample in samples.groupby("snapshot_date", sort=True):
+        refits[_date(snapshot_date)] = SegmentClusterer.from_settings(
+            settings, n_clusters=k).fit(sample)
+        LOG.info("cluster history: refitted %s on %d buyers", _date(snapshot_date),
+                 len(sample))
     frozen = refits.get(reference_date) if reference_date is not None else None
     if frozen is None:
         LOG.warning("cluster history: no frozen model (k=%d, reference %s)", k, reference_date)
@@ -258,29 +267,27 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
              len(months), k, reference_date, int(months["n_buyers"].sum()))
 
     def parts() -> Iterator[pa.Table]:
-        for batch in seam.iter_batches(snapshots, settings.batch_rows,
-                                       ["snapshot_date", "customer_id", *FEATURES],
-                                       where=MONTH_END_BUYERS):
-            dates = batch.column("snapshot_date").to_numpy(zero_copy_only=False)
-            features = batch.select(["customer_id", *FEATURES]).to_pandas()
-            refit = np.zeros(batch.num_rows, dtype=np.int32)
-            frozen_ids = np.zeros(batch.num_rows, dtype=np.int32)
-            has_refit = np.zeros(batch.num_rows, dtype=bool)
-            has_frozen = np.zeros(batch.num_rows, dtype=bool)
-            for month in np.unique(dates):
-                rows = np.flatnonzero(dates == month)
-                month = month.astype("datetime64[D]")
-                if month in refits:
-                    refit[rows] = refits[month].predict(features.iloc[rows])
-                    has_refit[rows] = True
-                if frozen is not None and month >= reference_date:
-                    frozen_ids[rows] = frozen.predict(features.iloc[rows])
-                    has_frozen[rows] = True
-            yield pa.table({
-                "snapshot_date": batch.column("snapshot_date"),
-                "customer_id": batch.column("customer_id"),
-                "cluster_id_refit": pa.array(refit, mask=~has_refit),
-                "cluster_id_frozen": pa.array(frozen_ids, mask=~has_frozen),
-            })
+        # Month by month, so that each batch is scored by one refit (and one frozen) model.
+        for snapshot_date in months["snapshot_date"]:
+            month = _date(snapshot_date)
+            refit = refits.get(month)
+            frozen_now = frozen if frozen is not None and month >= reference_date else None
+            for batch in seam.iter_batches(
+                    snapshots, settings.batch_rows, ["snapshot_date", "customer_id", *FEATURES],
+                    where=f"{MONTH_END_BUYERS} and snapshot_date = {_sql_date(month)}"):
+                features = batch.select(FEATURES).to_pandas()
+                yield pa.table({
+                    "snapshot_date": batch.column("snapshot_date"),
+                    "customer_id": batch.column("customer_id"),
+                    "cluster_id_refit": _cluster_ids(refit, features),
+                    "cluster_id_frozen": _cluster_ids(frozen_now, features),
+                })
 
     return seam.stream(CLUSTER_HISTORY_SCHEMA, parts())
+
+
+def _cluster_ids(model: SegmentClusterer | None, features: pd.DataFrame) -> pa.Array:
+    """The model's cluster of each row, all null without a model."""
+    if model is None:
+        return pa.nulls(len(features), pa.int32())
+    return pa.array(model.predict(features).astype(np.int32))
