@@ -35,6 +35,7 @@ A dbt Python model (``python_models/<area>/int_<area>__*.py``) is glue of a doze
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import sys
 import types
@@ -232,43 +233,70 @@ def sample_rows(source: Source, key: str, n: int, seed: int,
     return picked.order(f'"{key}"').project(quoted).df()
 
 
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a key or group value read back from DuckDB (date, timestamp,
+    number, text, boolean or null)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "null"
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime):
+        # DuckDB dates come back as midnight timestamps; either literal compares right
+        # with a date or a timestamp column.
+        stamp = pd.Timestamp(value)
+        if stamp == stamp.normalize():
+            return f"date '{stamp.date().isoformat()}'"
+        return f"timestamp '{stamp.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"date '{value.isoformat()}'"
+    text = str(value).replace("'", "''")
+    return f"'{text}'"
+
+
 def sample_rows_per(source: Source, key: str, group: str, n: int, seed: int,
-                    columns: Sequence[str] | None = None, where: str | None = None
-                    ) -> pd.DataFrame:
+                    columns: Sequence[str] | None = None, where: str | None = None,
+                    margin: float = 1.1) -> pd.DataFrame:
     """:func:`sample_rows` for every value of ``group`` at once (e.g. one training sample
-    per month), in ``group``, ``key`` order: the same rows, drawn in two scans instead of
-    one per group. Rows whose draw falls below a per-group threshold (expected a little
-    above ``n`` rows) are kept, then the ``n`` lowest draws of each group; a group left
-    short of ``n`` rows is redrawn with a wider threshold."""
+    per month), in ``group``, ``key`` order: the same rows, drawn in one scan instead of
+    one per group. A row is kept when its draw (a uint64 hash) falls below its group's
+    threshold, set to keep a little more than ``n`` rows, then the ``n`` lowest draws of
+    each group are taken; a group left short of ``n`` is redrawn with a wider threshold.
+    ``margin``: candidates expected per group, as a multiple of ``n`` (plus 50)."""
     rel = as_relation(source)
     if where:
         rel = rel.filter(where)
     names = list(columns) if columns is not None else list(rel.columns)
     carried = ", ".join(f'"{c}"' for c in dict.fromkeys([*names, key, group]))
-    sizes = rel.aggregate(f'"{group}", count(*) as __rows', f'"{group}"').df()
-    margin = 1.1
+    sizes = rel.aggregate(f'"{group}", count(*) as size', f'"{group}"').fetchall()
+    wanted = {value: min(size, int(n)) for value, size in sizes}
     while True:
-        # A draw is a uint64 hash: below share x 2^64 lies a share of each group's rows.
-        picked = rel.query("__source", f"""
-            with counts as (
-                select "{group}", count(*) as __rows from __source group by "{group}"
-            ),
-            drawn as (
-                select {carried}, {_draw(key, seed)} as __draw from __source
-            )
-            select drawn.*
-            from drawn
-            inner join counts on drawn."{group}" is not distinct from counts."{group}"
-            where drawn.__draw::double / 18446744073709551616.0
-                <= ({margin} * {int(n)} + 50) / counts.__rows
-            qualify row_number() over (
-                partition by drawn."{group}" order by drawn.__draw, drawn."{key}") <= {int(n)}
+        shares = " ".join(
+            f'when "{group}" = {sql_literal(value)} then {(margin * n + 50) / size!r}'
+            for value, size in sizes if value is not None)
+        threshold = f"case {shares} else 2.0 end" if shares else "2.0"
+        picked = rel.project(f"{carried}, {_draw(key, seed)} as __draw").filter(
+            f"__draw::double / 18446744073709551616.0 <= {threshold}").query("__drawn", f"""
+            select * from __drawn
+            qualify row_number() over (partition by "{group}" order by __draw, "{key}")
+                <= {int(n)}
         """).df()
-        got = picked.groupby(group, dropna=False).size()
-        wanted = sizes.set_index(group)["__rows"].clip(upper=int(n))
-        if got.reindex(wanted.index, fill_value=0).ge(wanted).all():
+        got = picked.groupby(group).size().to_dict()
+        # Null groups are never thresholded (else 2.0); with every share >= 1 all rows
+        # were candidates, so the draw is exact whatever the check says.
+        complete = all(got.get(_normal(value), 0) >= count
+                       for value, count in wanted.items() if value is not None)
+        if complete or all(margin * n + 50 >= size for _, size in sizes):
             return picked.sort_values([group, key], kind="stable", ignore_index=True)[names]
         margin *= 4
+
+
+def _normal(value: Any) -> Any:
+    """A value from fetchall() as pandas spells it in a frame from df()."""
+    if isinstance(value, dt.date | dt.datetime):
+        return pd.Timestamp(value)
+    return value
 
 
 # --------------------------------------------------------------------------- outputs

@@ -47,12 +47,13 @@ def test_below_the_cap_every_row_comes_back_in_key_order() -> None:
     assert list(everything["customer_id"]) == sorted(first["customer_id"])
 
 
-@pytest.mark.parametrize("n", [50, 1000, 5000])
-def test_sample_rows_per_group_equals_sample_rows_of_each_group(n: int) -> None:
+@pytest.mark.parametrize(("n", "margin"), [(50, 1.1), (1000, 1.1), (5000, 1.1), (1000, 0.05)])
+def test_sample_rows_per_group_equals_sample_rows_of_each_group(n: int, margin: float) -> None:
+    """margin 0.05 keeps too few candidates at first: the redraw must still be exact."""
     rows = monthly_rows(seed=3)
     per = seam.sample_rows_per(rows, "customer_id", "snapshot_date", n, seed=11,
                                columns=["snapshot_date", "customer_id", "spend"],
-                               where="is_buyer")
+                               where="is_buyer", margin=margin)
     assert list(per.columns) == ["snapshot_date", "customer_id", "spend"]
     months = sorted(rows["snapshot_date"].unique())
     got_months = [pd.Timestamp(m).date() for m in per["snapshot_date"].unique()]

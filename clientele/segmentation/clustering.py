@@ -20,6 +20,7 @@ that ids mean the same thing between runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -27,12 +28,19 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from clientele.segmentation.settings import SegmentationSettings
 from clientele.segmentation.stability import adjusted_rand_index
 
 log = logging.getLogger("clientele.segmentation")
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """Found once: looking the BLAS/OpenMP libraries up costs ~10 ms, once per scored batch
+    otherwise."""
+    return ThreadpoolController()
 
 #: Features the clustering may use; (name, log-transform before scaling).
 CLUSTER_FEATURES: tuple[tuple[str, bool], ...] = (
@@ -60,7 +68,8 @@ class CustomerFeatureScaler:
     features: tuple[tuple[str, bool], ...] = CLUSTER_FEATURES
 
     def fit(self, frame: pd.DataFrame) -> CustomerFeatureScaler:
-        raw = self._transform_raw(frame, [name for name, _ in self.features])
+        names = [name for name, _ in self.features]
+        raw = pd.DataFrame(self._raw_matrix(frame, names), columns=names, index=frame.index)
         self.columns_: list[str] = []
         self.dropped_: dict[str, str] = {}
         medians, means, stds = {}, {}, {}
@@ -87,25 +96,30 @@ class CustomerFeatureScaler:
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self._transform_raw(frame, self.columns_)
-        filled = raw.fillna(self.medians_)
-        return ((filled - self.means_) / self.stds_).to_numpy(dtype=np.float64)
+        """Scaled features, in numpy: scoring millions of customers in batches calls this
+        once per batch, where per-column pandas operations cost more than the KMeans."""
+        raw = self._raw_matrix(frame, self.columns_)
+        filled = np.where(np.isnan(raw), self.medians_.to_numpy(), raw)
+        return (filled - self.means_.to_numpy()) / self.stds_.to_numpy()
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).transform(frame)
 
-    def _transform_raw(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    def _raw_matrix(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        """Columns as float64 (non-numbers and absent columns NaN), log1p'd where asked."""
         use_log = dict(self.features)
-        out = {}
-        for name in columns:
+        out = np.full((len(frame), len(columns)), np.nan)
+        for j, name in enumerate(columns):
             if name not in frame.columns:
-                out[name] = pd.Series(np.nan, index=frame.index, dtype="float64")
                 continue
-            values = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+            values = frame[name]
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                values = pd.to_numeric(values, errors="coerce")
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
             if use_log.get(name, False):
-                values = np.log1p(values.clip(lower=0))
-            out[name] = values
-        return pd.DataFrame(out, index=frame.index)
+                numbers = np.log1p(np.clip(numbers, 0, None))
+            out[:, j] = numbers
+        return out
 
 
 class SegmentClusterer:
@@ -187,7 +201,7 @@ class SegmentClusterer:
     # -- fitting ---------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         """Fit the scaler and KMeans on `frame` (one row per buyer)."""
-        with threadpool_limits(limits=self.n_threads):
+        with _thread_pools().limit(limits=self.n_threads):
             return self._fit(frame)
 
     def _fit(self, frame: pd.DataFrame) -> SegmentClusterer:
@@ -289,7 +303,7 @@ class SegmentClusterer:
         sample = rng.choice(len(x), min(self.silhouette_sample, len(x)), replace=False)
         if len(np.unique(labels[sample])) < 2:
             return float("nan")
-        with threadpool_limits(limits=self.n_threads):
+        with _thread_pools().limit(limits=self.n_threads):
             return float(silhouette_score(x[sample], labels[sample]))
 
     def _kmeans(self, k: int, seed_offset: int = 0) -> KMeans:
@@ -306,7 +320,7 @@ class SegmentClusterer:
         """Cluster id (1 = most valuable) of each row, with the frozen scaler and centres."""
         if len(frame) == 0:
             return np.empty(0, dtype=np.int64)
-        with threadpool_limits(limits=self.n_threads):
+        with _thread_pools().limit(limits=self.n_threads):
             labels = self.kmeans_.predict(self.scaler_.transform(frame))
         return self.rank_of_label_[labels]
 

@@ -80,10 +80,6 @@ def _date(value: object) -> np.datetime64:
     return np.datetime64(pd.Timestamp(value).date(), "D")
 
 
-def _sql_date(value: object) -> str:
-    return f"date '{_date(value)}'"
-
-
 def _fit_sample(source: seam.Source, settings: SegmentationSettings, where: str,
                 extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The buyers a fit is trained on: all of them up to max_fit_rows, else a seeded draw."""
@@ -252,7 +248,7 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
         snapshots, "customer_id", "snapshot_date", settings.max_fit_rows, settings.seed,
         columns=["snapshot_date", "customer_id", *FEATURES],
         where=f"{MONTH_END_BUYERS} and snapshot_date in "
-              f"({', '.join(_sql_date(d) for d in fitted['snapshot_date'])})",
+              f"({', '.join(seam.sql_literal(d) for d in fitted['snapshot_date'])})",
     ) if len(fitted) else pd.DataFrame(columns=["snapshot_date"])
     refits: dict[np.datetime64, SegmentClusterer] = {}
     for snapshot_date, sample in samples.groupby("snapshot_date", sort=True):
@@ -267,27 +263,36 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
              len(months), k, reference_date, int(months["n_buyers"].sum()))
 
     def parts() -> Iterator[pa.Table]:
-        # Month by month, so that each batch is scored by one refit (and one frozen) model.
-        for snapshot_date in months["snapshot_date"]:
-            month = _date(snapshot_date)
-            refit = refits.get(month)
-            frozen_now = frozen if frozen is not None and month >= reference_date else None
-            for batch in seam.iter_batches(
-                    snapshots, settings.batch_rows, ["snapshot_date", "customer_id", *FEATURES],
-                    where=f"{MONTH_END_BUYERS} and snapshot_date = {_sql_date(month)}"):
-                features = batch.select(FEATURES).to_pandas()
-                yield pa.table({
-                    "snapshot_date": batch.column("snapshot_date"),
-                    "customer_id": batch.column("customer_id"),
-                    "cluster_id_refit": _cluster_ids(refit, features),
-                    "cluster_id_frozen": _cluster_ids(frozen_now, features),
-                })
+        # One scan; each batch is put in month order so that every model scores one
+        # contiguous slice of it.
+        for batch in seam.iter_batches(snapshots, settings.batch_rows,
+                                       ["snapshot_date", "customer_id", *FEATURES],
+                                       where=MONTH_END_BUYERS):
+            dates = batch.column("snapshot_date").to_numpy(zero_copy_only=False)
+            order = np.argsort(dates, kind="stable")
+            batch, dates = batch.take(pa.array(order)), dates[order]
+            features = batch.select(FEATURES).to_pandas()
+            refit = np.zeros(batch.num_rows, dtype=np.int32)
+            frozen_ids = np.zeros(batch.num_rows, dtype=np.int32)
+            has_refit = np.zeros(batch.num_rows, dtype=bool)
+            has_frozen = np.zeros(batch.num_rows, dtype=bool)
+            months_in_batch, starts = np.unique(dates, return_index=True)
+            for month, start, stop in zip(months_in_batch, starts,
+                                          [*starts[1:], batch.num_rows], strict=True):
+                month = month.astype("datetime64[D]")
+                rows = features.iloc[start:stop]
+                if month in refits:
+                    refit[start:stop] = refits[month].predict(rows)
+                    has_refit[start:stop] = True
+                if frozen is not None and month >= reference_date:
+                    frozen_ids[start:stop] = frozen.predict(rows)
+                    has_frozen[start:stop] = True
+            yield pa.table({
+                "snapshot_date": batch.column("snapshot_date"),
+                "customer_id": batch.column("customer_id"),
+                "cluster_id_refit": pa.array(refit, mask=~has_refit),
+                "cluster_id_frozen": pa.array(frozen_ids, mask=~has_frozen),
+            })
 
     return seam.stream(CLUSTER_HISTORY_SCHEMA, parts())
 
-
-def _cluster_ids(model: SegmentClusterer | None, features: pd.DataFrame) -> pa.Array:
-    """The model's cluster of each row, all null without a model."""
-    if model is None:
-        return pa.nulls(len(features), pa.int32())
-    return pa.array(model.predict(features).astype(np.int32))
