@@ -26,11 +26,14 @@ def monthly_rows(seed: int = 0) -> pd.DataFrame:
                                                        ignore_index=True)
 
 
-def test_sample_rows_are_the_rows_of_the_sampled_keys() -> None:
+@pytest.mark.parametrize("margin", [1.1, 0.05])
+def test_sample_rows_are_the_rows_of_the_sampled_keys(margin: float) -> None:
+    """margin 0.05 keeps too few candidates at first: the redraw must still be exact."""
     rows = monthly_rows()
-    one_month = rows[rows["snapshot_date"] == rows["snapshot_date"].min()].iloc[:0]
+    one_month = rows.iloc[:0]
     month = rows[rows["snapshot_date"] == pd.Timestamp("2024-02-29").date()]
-    sample = seam.sample_rows(month, "customer_id", 500, seed=7, columns=["customer_id", "spend"])
+    sample = seam.sample_rows(month, "customer_id", 500, seed=7, columns=["customer_id", "spend"],
+                              margin=margin)
     keys = seam.sample_keys(month, "customer_id", 500, seed=7)
     assert list(sample["customer_id"]) == list(keys["customer_id"])
     assert list(sample.columns) == ["customer_id", "spend"]
@@ -75,3 +78,15 @@ def test_samples_do_not_depend_on_row_order() -> None:
     pd.testing.assert_frame_equal(first, second)
     other_seed = seam.sample_rows_per(rows, "customer_id", "snapshot_date", 300, seed=3)
     assert not first["customer_id"].equals(other_seed["customer_id"])
+
+
+def test_sample_rows_per_samples_a_null_group_and_an_empty_input() -> None:
+    rows = monthly_rows(seed=4)
+    rows = rows[rows["snapshot_date"] == rows["snapshot_date"].max()].copy()  # one row a key
+    rows["segment"] = np.where(rows["spend"] > 100, "high", None)
+    assert rows["segment"].isna().sum() > 200 and rows["segment"].notna().sum() > 200
+    per = seam.sample_rows_per(rows, "customer_id", "segment", 200, seed=5, margin=0.05)
+    assert per["segment"].isna().sum() == 200 and (per["segment"] == "high").sum() == 200
+    alone = seam.sample_rows(rows, "customer_id", 200, seed=5, where="segment is null")
+    assert list(per.loc[per["segment"].isna(), "customer_id"]) == list(alone["customer_id"])
+    assert seam.sample_rows_per(rows.iloc[:0], "customer_id", "segment", 10, seed=5).empty

@@ -251,3 +251,15 @@ def test_history_is_streamed_from_relations_as_dbt_materialises_it(
     assert len(written) == len(direct)
     assert (written["customer_id"] == direct["customer_id"]).all()
     assert (written["cluster_id_refit"].to_numpy() == direct["cluster_id_refit"].to_numpy()).all()
+
+
+def test_scoring_agrees_with_kmeans_predict(history: pd.DataFrame) -> None:
+    """predict finds the nearest centre itself (row by row, batch-independent): it must
+    give what scikit-learn's KMeans.predict gives on the same scaled features."""
+    buyers = history[history["is_buyer"]].reset_index(drop=True)
+    model = SegmentClusterer.from_settings(FAST, n_clusters=4).fit(buyers)
+    by_sklearn = model.rank_of_label_[model.kmeans_.predict(model.transform_features(buyers))]
+    assert np.array_equal(model.predict(buyers), by_sklearn)
+    raw = model.scaler_.raw_matrix(buyers)
+    halves = np.concatenate([model.predict_raw(raw[:101]), model.predict_raw(raw[101:])])
+    assert np.array_equal(halves, by_sklearn)

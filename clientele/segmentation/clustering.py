@@ -96,10 +96,20 @@ class CustomerFeatureScaler:
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scaled features, in numpy: scoring millions of customers in batches calls this
-        once per batch, where per-column pandas operations cost more than the KMeans."""
-        raw = self._raw_matrix(frame, self.columns_)
-        filled = np.where(np.isnan(raw), self.medians_.to_numpy(), raw)
+        return self.transform_raw(self.raw_matrix(frame))
+
+    def raw_matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Every feature of ``features`` as float64, log1p'd where asked, NaN where missing:
+        the same for every fitted scaler, so scoring one batch with many models (one per
+        month end) reads it once."""
+        return self._raw_matrix(frame, [name for name, _ in self.features])
+
+    def transform_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Scaled features from :meth:`raw_matrix`, in numpy (per-column pandas operations
+        would cost more than the KMeans when millions of customers are scored)."""
+        names = [name for name, _ in self.features]
+        picked = raw[:, [names.index(name) for name in self.columns_]]
+        filled = np.where(np.isnan(picked), self.medians_.to_numpy(), picked)
         return (filled - self.means_.to_numpy()) / self.stds_.to_numpy()
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
@@ -318,11 +328,24 @@ class SegmentClusterer:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Cluster id (1 = most valuable) of each row, with the frozen scaler and centres."""
-        if len(frame) == 0:
+        return self.predict_raw(self.scaler_.raw_matrix(frame))
+
+    def predict_raw(self, raw: np.ndarray) -> np.ndarray:
+        """:meth:`predict` from :meth:`CustomerFeatureScaler.raw_matrix` rows.
+
+        The nearest centre is found row by row in numpy (squared distances summed over
+        the features), not with KMeans.predict: its input checks cost more than the
+        arithmetic when a batch is split between models, and a row's distances must not
+        depend on which other rows share its batch (a matrix product's blocking can move
+        the last bit), so that batched and whole scoring agree exactly."""
+        if len(raw) == 0:
             return np.empty(0, dtype=np.int64)
-        with _thread_pools().limit(limits=self.n_threads):
-            labels = self.kmeans_.predict(self.scaler_.transform(frame))
-        return self.rank_of_label_[labels]
+        x = self.scaler_.transform_raw(raw)
+        centres = self.kmeans_.cluster_centers_
+        distances = np.empty((len(x), len(centres)))
+        for j, centre in enumerate(centres):
+            distances[:, j] = np.square(x - centre).sum(axis=1)
+        return self.rank_of_label_[np.argmin(distances, axis=1)]
 
     def fit_predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).predict(frame)

@@ -30,7 +30,11 @@ import pandas as pd
 import pyarrow as pa
 
 from clientele import seam
-from clientele.segmentation.clustering import CLUSTER_FEATURES, SegmentClusterer
+from clientele.segmentation.clustering import (
+    CLUSTER_FEATURES,
+    CustomerFeatureScaler,
+    SegmentClusterer,
+)
 from clientele.segmentation.profiles import describe_clusters
 from clientele.segmentation.settings import SegmentationSettings
 
@@ -85,6 +89,11 @@ def _fit_sample(source: seam.Source, settings: SegmentationSettings, where: str,
     """The buyers a fit is trained on: all of them up to max_fit_rows, else a seeded draw."""
     return seam.sample_rows(source, "customer_id", settings.max_fit_rows, settings.seed,
                             columns=["customer_id", *FEATURES, *extra], where=where)
+
+
+def _raw_features(batch: pa.RecordBatch) -> np.ndarray:
+    """The clustering features of a batch as CustomerFeatureScaler.raw_matrix gives them."""
+    return CustomerFeatureScaler().raw_matrix(batch.select(FEATURES).to_pandas())
 
 
 def chosen_k(selection: seam.Source) -> int:
@@ -271,7 +280,7 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
             dates = batch.column("snapshot_date").to_numpy(zero_copy_only=False)
             order = np.argsort(dates, kind="stable")
             batch, dates = batch.take(pa.array(order)), dates[order]
-            features = batch.select(FEATURES).to_pandas()
+            raw = _raw_features(batch)
             refit = np.zeros(batch.num_rows, dtype=np.int32)
             frozen_ids = np.zeros(batch.num_rows, dtype=np.int32)
             has_refit = np.zeros(batch.num_rows, dtype=bool)
@@ -280,12 +289,11 @@ def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: s
             for month, start, stop in zip(months_in_batch, starts,
                                           [*starts[1:], batch.num_rows], strict=True):
                 month = month.astype("datetime64[D]")
-                rows = features.iloc[start:stop]
                 if month in refits:
-                    refit[start:stop] = refits[month].predict(rows)
+                    refit[start:stop] = refits[month].predict_raw(raw[start:stop])
                     has_refit[start:stop] = True
                 if frozen is not None and month >= reference_date:
-                    frozen_ids[start:stop] = frozen.predict(rows)
+                    frozen_ids[start:stop] = frozen.predict_raw(raw[start:stop])
                     has_frozen[start:stop] = True
             yield pa.table({
                 "snapshot_date": batch.column("snapshot_date"),
