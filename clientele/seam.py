@@ -218,20 +218,22 @@ def _draw(key: str, seed: int) -> str:
 
 def sample_rows(source: Source, key: str, n: int, seed: int,
                 columns: Sequence[str] | None = None, where: str | None = None,
-                margin: float = 1.1) -> pd.DataFrame:
+                margin: float = 1.1, size: int | None = None) -> pd.DataFrame:
     """Up to ``n`` rows of a source with one row per ``key`` (after ``where``), drawn in
     DuckDB with :func:`sample_keys`' draw (the same keys), in key order: a bounded,
     deterministic training sample read without loading the rest. All rows when there are
     at most ``n``. Rows whose draw (a uint64 hash) falls below a threshold set to keep a
     little more than ``n`` (``margin`` x ``n`` + 50) are ordered, not every row; a short
-    draw is redone with a wider threshold."""
+    draw is redone with a wider threshold. ``size``: the number of rows after ``where``
+    when the caller has counted them already (saves a scan of an expensive view)."""
     rel = as_relation(source)
     if where:
         rel = rel.filter(where)
     names = list(columns) if columns is not None else list(rel.columns)
     quoted = ", ".join(f'"{c}"' for c in names)
     carried = ", ".join(f'"{c}"' for c in dict.fromkeys([*names, key]))
-    size = int(rel.aggregate("count(*)").fetchone()[0])  # type: ignore[index]
+    if size is None:
+        size = int(rel.aggregate("count(*)").fetchone()[0])  # type: ignore[index]
     while True:
         share = (margin * n + 50) / max(size, 1)
         drawn = rel.project(f"{carried}, {_draw(key, seed)} as __draw")

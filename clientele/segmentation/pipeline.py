@@ -85,10 +85,11 @@ def _date(value: object) -> np.datetime64:
 
 
 def _fit_sample(source: seam.Source, settings: SegmentationSettings, where: str,
-                extra: tuple[str, ...] = ()) -> pd.DataFrame:
+                n_buyers: int, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The buyers a fit is trained on: all of them up to max_fit_rows, else a seeded draw."""
     return seam.sample_rows(source, "customer_id", settings.max_fit_rows, settings.seed,
-                            columns=["customer_id", *FEATURES, *extra], where=where)
+                            columns=["customer_id", *FEATURES, *extra], where=where,
+                            size=n_buyers)
 
 
 def _raw_features(batch: pa.RecordBatch) -> np.ndarray:
@@ -128,7 +129,7 @@ def choose_k(scores: seam.Source, as_of: seam.Source,
             "n_fitted": 0, "features_used": "",
         }])
     else:
-        sample = _fit_sample(scores, settings, AS_OF_BUYERS, extra=("rfm_group",))
+        sample = _fit_sample(scores, settings, AS_OF_BUYERS, n_buyers, extra=("rfm_group",))
         LOG.info("cluster selection: %d buyers, fitted on %d", n_buyers, len(sample))
         clusterer = SegmentClusterer.from_settings(settings).fit(sample)
         baseline = pd.DataFrame([{
@@ -187,7 +188,7 @@ def cluster_customers(snapshots: seam.Source, selection: seam.Source,
     n_buyers = seam.count_rows(snapshots, AS_OF_BUYERS)
     clusterer: SegmentClusterer | None = None
     if k >= 2 and n_buyers >= k:
-        sample = _fit_sample(snapshots, settings, AS_OF_BUYERS)
+        sample = _fit_sample(snapshots, settings, AS_OF_BUYERS, n_buyers)
         clusterer = SegmentClusterer.from_settings(settings, n_clusters=k).fit(sample)
         described = _descriptions(clusterer, snapshots, settings)
         texts = [PROSPECTS, *described[DESCRIPTIONS].itertuples(index=False, name=None)]
