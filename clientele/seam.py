@@ -35,6 +35,7 @@ A dbt Python model (``python_models/<area>/int_<area>__*.py``) is glue of a doze
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import sys
 import types
@@ -170,14 +171,24 @@ def read_frame(source: Source, columns: Sequence[str] | None = None, where: str 
     return _shaped(source, columns, where, order_by).df()
 
 
+def iter_batches(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 columns: Sequence[str] | None = None, where: str | None = None,
+                 order_by: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The input as Arrow record batches of at most ``batch_rows`` rows: for columns that
+    pass through to the output untouched (ids, dates), which then never become Python
+    objects."""
+    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
 def iter_frames(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
                 columns: Sequence[str] | None = None, where: str | None = None,
                 order_by: str | None = None) -> Iterator[pd.DataFrame]:
     """The input as pandas frames of at most ``batch_rows`` rows (Arrow record batches)."""
-    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
-    for batch in reader:
-        if batch.num_rows:
-            yield batch.to_pandas()
+    for batch in iter_batches(source, batch_rows, columns, where, order_by):
+        yield batch.to_pandas()
 
 
 def count_rows(source: Source, where: str | None = None) -> int:
@@ -223,12 +234,6 @@ def sample_filter(source: Source, key: str, n: int, seed: int, where: str | None
     return f"{_draw(key, seed)} < {int(row[0])}"
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return str(int(value))
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def key_ranges(source: Source, key: str, batch_keys: int, where: str | None = None
                ) -> list[str]:
     """SQL predicates splitting the distinct values of ``key`` into consecutive ranges of
@@ -243,11 +248,119 @@ def key_ranges(source: Source, key: str, batch_keys: int, where: str | None = No
               .order("position").project(f'"{key}"').fetchall()]
     ranges = []
     for i, start in enumerate(starts):
-        predicate = f'"{key}" >= {_literal(start)}'
+        predicate = f'"{key}" >= {sql_literal(start)}'
         if i + 1 < len(starts):
-            predicate += f' and "{key}" < {_literal(starts[i + 1])}'
+            predicate += f' and "{key}" < {sql_literal(starts[i + 1])}'
         ranges.append(predicate)
     return ranges
+
+
+def sample_rows(source: Source, key: str, n: int, seed: int,
+                columns: Sequence[str] | None = None, where: str | None = None,
+                margin: float = 1.1, size: int | None = None) -> pd.DataFrame:
+    """Up to ``n`` rows of a source with one row per ``key`` (after ``where``), drawn in
+    DuckDB with :func:`sample_keys`' draw (the same keys), in key order: a bounded,
+    deterministic training sample read without loading the rest. All rows when there are
+    at most ``n``. Rows whose draw (a uint64 hash) falls below a threshold set to keep a
+    little more than ``n`` (``margin`` x ``n`` + 50) are ordered, not every row; a short
+    draw is redone with a wider threshold. ``size``: the number of rows after ``where``
+    when the caller has counted them already (saves a scan of an expensive view)."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    names = list(columns) if columns is not None else list(rel.columns)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    carried = ", ".join(f'"{c}"' for c in dict.fromkeys([*names, key]))
+    if size is None:
+        size = int(rel.aggregate("count(*)").fetchone()[0])  # type: ignore[index]
+    while True:
+        share = (margin * n + 50) / max(size, 1)
+        drawn = rel.project(f"{carried}, {_draw(key, seed)} as __draw")
+        if share < 1:
+            drawn = drawn.filter(f"{_UNIT_DRAW} <= {share!r}")
+        picked = drawn.order(f'__draw, "{key}"').limit(int(n))
+        frame = picked.order(f'"{key}"').project(quoted).df()
+        if len(frame) >= min(int(n), size) or share >= 1:
+            return frame
+        margin *= 4
+
+
+#: The draw as a number in [0, 1): below s lies a share s of the rows.
+_UNIT_DRAW = "__draw::double / 18446744073709551616.0"
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a key or group value read back from DuckDB (date, timestamp,
+    number, text, boolean or null)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "null"
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime):
+        # DuckDB dates come back as midnight timestamps; either literal compares right
+        # with a date or a timestamp column.
+        stamp = pd.Timestamp(value)
+        if stamp == stamp.normalize():
+            return f"date '{stamp.date().isoformat()}'"
+        return f"timestamp '{stamp.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"date '{value.isoformat()}'"
+    text = str(value).replace("'", "''")
+    return f"'{text}'"
+
+
+def sample_rows_per(source: Source, key: str, group: str, n: int, seed: int,
+                    columns: Sequence[str] | None = None, where: str | None = None,
+                    margin: float = 1.1) -> pd.DataFrame:
+    """:func:`sample_rows` for every value of ``group`` at once (e.g. one training sample
+    per month), in ``group``, ``key`` order: the same rows, drawn in one scan instead of
+    one per group. A row is kept when its draw (a uint64 hash) falls below its group's
+    threshold, set to keep a little more than ``n`` rows, then the ``n`` lowest draws of
+    each group are taken; a group left short of ``n`` is redrawn with a wider threshold.
+    ``margin``: candidates expected per group, as a multiple of ``n`` (plus 50)."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    names = list(columns) if columns is not None else list(rel.columns)
+    carried = ", ".join(f'"{c}"' for c in dict.fromkeys([*names, key, group]))
+    sizes = rel.aggregate(f'"{group}", count(*) as size', f'"{group}"').fetchall()
+    if not sizes:
+        return rel.project(", ".join(f'"{c}"' for c in names)).limit(0).df()
+    wanted = {_group_key(value): min(size, int(n)) for value, size in sizes}
+    drawn = rel.project(f"{carried}, {_draw(key, seed)} as __draw")
+    while True:
+        # Thresholds joined as a small table: a CASE over the groups is ten times slower.
+        shares = ", ".join(f"({sql_literal(value)}, {(margin * n + 50) / size!r})"
+                           for value, size in sizes)
+        picked = drawn.query("__drawn", f"""
+            select __drawn.*
+            from __drawn
+            inner join (values {shares}) as __shares (__group, __share)
+                on __drawn."{group}" is not distinct from __shares.__group
+            where {_UNIT_DRAW.replace("__draw", "__drawn.__draw")} <= __shares.__share
+            qualify row_number() over (
+                partition by __drawn."{group}" order by __drawn.__draw, __drawn."{key}"
+            ) <= {int(n)}
+        """).df()
+        got = {_group_key(value): count
+               for value, count in picked.groupby(group, dropna=False).size().items()}
+        # With every share >= 1 all rows were candidates: the draw is exact.
+        if all(got.get(value, 0) >= count for value, count in wanted.items()) or all(
+                margin * n + 50 >= size for _, size in sizes):
+            return picked.sort_values([group, key], kind="stable", ignore_index=True)[names]
+        margin *= 4
+
+
+def _group_key(value: Any) -> Any:
+    """A group value from fetchall() or from a frame, spelt one way (dates as Timestamps,
+    nulls as None) to compare the two."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, dt.date | dt.datetime | np.datetime64):
+        return pd.Timestamp(value)
+    return value
 
 
 # --------------------------------------------------------------------------- outputs

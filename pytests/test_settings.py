@@ -77,3 +77,20 @@ def test_settings_defaults_equal_the_dbt_vars(area):
     assert all(len(v) == 1 for v in wired.values()), f"a setting reads two vars: {wired}"
     unwired = sorted(fields - set(wired))
     assert not unwired, f"{cls.__name__} fields no model reads from a var: {unwired}"
+
+
+READS_SETTINGS = 'dbt.config.get("settings")'
+
+
+def test_python_models_read_settings_literally_where_yaml_gives_them():
+    """dbt passes a config key only to models that read it with a literal
+    dbt.config.get("settings"), and a model reading it must have it in its YAML."""
+    with_yaml = {model for _, model, _, _ in _wired()}
+    for path in sorted((ROOT / "python_models").rglob("*.py")):
+        text = path.read_text()
+        reads = READS_SETTINGS in text
+        assert reads == (path.stem in with_yaml), (
+            f"{path.relative_to(ROOT)}: reads settings {reads}, YAML settings "
+            f"{path.stem in with_yaml}")
+        if ".from_config(" in text:
+            assert reads, f"{path.relative_to(ROOT)}: from_config without {READS_SETTINGS}"

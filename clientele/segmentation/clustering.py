@@ -20,6 +20,7 @@ that ids mean the same thing between runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -27,11 +28,19 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
+from clientele.segmentation.settings import SegmentationSettings
 from clientele.segmentation.stability import adjusted_rand_index
 
 log = logging.getLogger("clientele.segmentation")
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """Found once: looking the BLAS/OpenMP libraries up costs ~10 ms, once per scored batch
+    otherwise."""
+    return ThreadpoolController()
 
 #: Features the clustering may use; (name, log-transform before scaling).
 CLUSTER_FEATURES: tuple[tuple[str, bool], ...] = (
@@ -59,7 +68,8 @@ class CustomerFeatureScaler:
     features: tuple[tuple[str, bool], ...] = CLUSTER_FEATURES
 
     def fit(self, frame: pd.DataFrame) -> CustomerFeatureScaler:
-        raw = self._transform_raw(frame, [name for name, _ in self.features])
+        names = [name for name, _ in self.features]
+        raw = pd.DataFrame(self._raw_matrix(frame, names), columns=names, index=frame.index)
         self.columns_: list[str] = []
         self.dropped_: dict[str, str] = {}
         medians, means, stds = {}, {}, {}
@@ -86,25 +96,40 @@ class CustomerFeatureScaler:
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        raw = self._transform_raw(frame, self.columns_)
-        filled = raw.fillna(self.medians_)
-        return ((filled - self.means_) / self.stds_).to_numpy(dtype=np.float64)
+        return self.transform_raw(self.raw_matrix(frame))
+
+    def raw_matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Every feature of ``features`` as float64, log1p'd where asked, NaN where missing:
+        the same for every fitted scaler, so scoring one batch with many models (one per
+        month end) reads it once."""
+        return self._raw_matrix(frame, [name for name, _ in self.features])
+
+    def transform_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Scaled features from :meth:`raw_matrix`, in numpy (per-column pandas operations
+        would cost more than the KMeans when millions of customers are scored)."""
+        names = [name for name, _ in self.features]
+        picked = raw[:, [names.index(name) for name in self.columns_]]
+        filled = np.where(np.isnan(picked), self.medians_.to_numpy(), picked)
+        return (filled - self.means_.to_numpy()) / self.stds_.to_numpy()
 
     def fit_transform(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).transform(frame)
 
-    def _transform_raw(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    def _raw_matrix(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        """Columns as float64 (non-numbers and absent columns NaN), log1p'd where asked."""
         use_log = dict(self.features)
-        out = {}
-        for name in columns:
+        out = np.full((len(frame), len(columns)), np.nan)
+        for j, name in enumerate(columns):
             if name not in frame.columns:
-                out[name] = pd.Series(np.nan, index=frame.index, dtype="float64")
                 continue
-            values = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+            values = frame[name]
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                values = pd.to_numeric(values, errors="coerce")
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
             if use_log.get(name, False):
-                values = np.log1p(values.clip(lower=0))
-            out[name] = values
-        return pd.DataFrame(out, index=frame.index)
+                numbers = np.log1p(np.clip(numbers, 0, None))
+            out[:, j] = numbers
+        return out
 
 
 class SegmentClusterer:
@@ -145,7 +170,7 @@ class SegmentClusterer:
         k_max: int = 8,
         n_init: int = 10,
         random_state: int = 42,
-        max_fit_rows: int = 50_000,
+        max_fit_rows: int = 20_000,
         silhouette_sample: int = 3_000,
         n_stability_runs: int = 3,
         stability_fraction: float = 0.8,
@@ -170,15 +195,29 @@ class SegmentClusterer:
         self.n_threads = n_threads
         self.sort_key = sort_key
 
+    @classmethod
+    def from_settings(cls, settings: SegmentationSettings, n_clusters: int | None = None
+                      ) -> SegmentClusterer:
+        """The clusterer ``dbt build`` uses (k chosen in range unless ``n_clusters``)."""
+        return cls(
+            n_clusters=n_clusters, k_min=settings.k_min, k_max=settings.k_max,
+            n_init=settings.n_init, random_state=settings.seed,
+            max_fit_rows=settings.max_fit_rows, silhouette_sample=settings.silhouette_sample,
+            n_stability_runs=settings.stability_runs,
+            stability_fraction=settings.stability_fraction,
+            min_stability=settings.min_stability,
+        )
+
     # -- fitting ---------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         """Fit the scaler and KMeans on `frame` (one row per buyer)."""
-        with threadpool_limits(limits=self.n_threads):
+        with _thread_pools().limit(limits=self.n_threads):
             return self._fit(frame)
 
     def _fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         if len(frame) < 2:
             raise ValueError("need at least two customers to cluster")
+        self._selection_fits_: dict[int, KMeans] = {}
         # KMeans initialisation and the samples depend on row order, and a warehouse
         # returns rows in any order: sort by the sort key so that a seed means one result.
         if self.sort_key in frame.columns:
@@ -197,7 +236,11 @@ class SegmentClusterer:
             self.selection_ = self.select_k(x)
             k = int(self.selection_.loc[self.selection_["is_chosen"], "k"].iloc[0])
         self.n_clusters_ = k
-        model = self._kmeans(k).fit(x)
+        # select_k already fitted this k on the same rows with the same seed.
+        model = self._selection_fits_.get(k)
+        if model is None:
+            model = self._kmeans(k).fit(x)
+        self._selection_fits_ = {}
         # Renumber by value: 1 = highest mean of value_column.
         values = pd.to_numeric(frame[self.value_column], errors="coerce").to_numpy()
         means = np.array([np.nanmean(values[model.labels_ == c]) for c in range(k)])
@@ -227,6 +270,7 @@ class SegmentClusterer:
         ]
         for k in range(max(2, k_min), max(2, k_max) + 1):
             model = self._kmeans(k).fit(x)
+            self._selection_fits_[k] = model
             labels = model.labels_
             if len(np.unique(labels[sample])) > 1:
                 silhouette = float(silhouette_score(x[sample], labels[sample]))
@@ -269,7 +313,7 @@ class SegmentClusterer:
         sample = rng.choice(len(x), min(self.silhouette_sample, len(x)), replace=False)
         if len(np.unique(labels[sample])) < 2:
             return float("nan")
-        with threadpool_limits(limits=self.n_threads):
+        with _thread_pools().limit(limits=self.n_threads):
             return float(silhouette_score(x[sample], labels[sample]))
 
     def _kmeans(self, k: int, seed_offset: int = 0) -> KMeans:
@@ -284,11 +328,24 @@ class SegmentClusterer:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Cluster id (1 = most valuable) of each row, with the frozen scaler and centres."""
-        if len(frame) == 0:
+        return self.predict_raw(self.scaler_.raw_matrix(frame))
+
+    def predict_raw(self, raw: np.ndarray) -> np.ndarray:
+        """:meth:`predict` from :meth:`CustomerFeatureScaler.raw_matrix` rows.
+
+        The nearest centre is found row by row in numpy (squared distances summed over
+        the features), not with KMeans.predict: its input checks cost more than the
+        arithmetic when a batch is split between models, and a row's distances must not
+        depend on which other rows share its batch (a matrix product's blocking can move
+        the last bit), so that batched and whole scoring agree exactly."""
+        if len(raw) == 0:
             return np.empty(0, dtype=np.int64)
-        with threadpool_limits(limits=self.n_threads):
-            labels = self.kmeans_.predict(self.scaler_.transform(frame))
-        return self.rank_of_label_[labels]
+        x = self.scaler_.transform_raw(raw)
+        centres = self.kmeans_.cluster_centers_
+        distances = np.empty((len(x), len(centres)))
+        for j, centre in enumerate(centres):
+            distances[:, j] = np.square(x - centre).sum(axis=1)
+        return self.rank_of_label_[np.argmin(distances, axis=1)]
 
     def fit_predict(self, frame: pd.DataFrame) -> np.ndarray:
         return self.fit(frame).predict(frame)

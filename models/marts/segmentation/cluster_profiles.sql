@@ -1,6 +1,8 @@
 {#- One row per cluster at as_of (0 = prospects): size, revenue share, feature
     means, label and suggested action. cluster_id 1 is the highest mean net
-    spend, so ids keep their meaning between runs. -#}
+    spend, so ids keep their meaning between runs. Sums and means of doubles
+    go through decimals: exact, so the figures do not depend on the order in
+    which (parallel) scans deliver the rows, and two builds are identical. -#}
 with
 
 clusters as (
@@ -46,16 +48,16 @@ profiles as (
         any_value(cluster_description) as cluster_description,
         any_value(suggested_action) as suggested_action,
         count(*) as n_customers,
-        sum(greatest(monetary, 0)) as revenue,
+        sum(cast(greatest(monetary, 0) as decimal(38, 10))) as exact_revenue,
         avg(recency_days) as avg_recency_days,
         avg(frequency) as avg_frequency,
         avg(case when frequency >= 2 then 1.0 else 0.0 end) as repeat_buyer_share,
-        avg(monetary) as avg_monetary,
-        avg(avg_basket) as avg_basket,
-        avg(avg_days_between_orders) as avg_days_between_orders,
-        avg(avg_review_score) as avg_review_score,
-        avg(low_review_share) as low_review_share,
-        avg(late_delivery_share) as late_delivery_share,
+        avg(cast(monetary as decimal(38, 10))) as avg_monetary,
+        avg(cast(avg_basket as decimal(38, 10))) as avg_basket,
+        avg(cast(avg_days_between_orders as decimal(38, 10))) as avg_days_between_orders,
+        avg(cast(avg_review_score as decimal(38, 10))) as avg_review_score,
+        avg(cast(low_review_share as decimal(38, 10))) as low_review_share,
+        avg(cast(late_delivery_share as decimal(38, 10))) as late_delivery_share,
         mode(rfm_group) as main_rfm_group,
         cast(any_value(as_of_date) as date) as as_of_date
     from joined
@@ -70,8 +72,8 @@ shares as (
         cluster_label,
         n_customers,
         n_customers / sum(n_customers) over () as customer_share,
-        revenue,
-        coalesce(revenue / nullif(sum(revenue) over (), 0), 0) as revenue_share,
+        cast(exact_revenue as double) as revenue,
+        coalesce(exact_revenue / nullif(sum(exact_revenue) over (), 0), 0) as revenue_share,
         avg_recency_days,
         avg_frequency,
         repeat_buyer_share,

@@ -6,7 +6,7 @@ with
 
 selection as (
 
-    select * from {{ ref('cluster_model_selection') }}
+    select * from {{ ref('int_segmentation__cluster_model_selection') }}
 
 ),
 
