@@ -136,12 +136,19 @@ class AreaSettings:
 # --------------------------------------------------------------------------- inputs
 
 
+_FRAMES: duckdb.DuckDBPyConnection | None = None
+
+
 def as_relation(source: Source) -> duckdb.DuckDBPyRelation:
     """A DuckDB relation over ``source``: a relation as is; a frame or Arrow table
-    (tests, notebooks) through an in-memory connection of its own."""
+    (tests, notebooks) through one in-memory connection shared by all of them, so that
+    relations made from frames can be joined as dbt's refs can."""
+    global _FRAMES
     if isinstance(source, duckdb.DuckDBPyRelation):
         return source
-    con = duckdb.connect()
+    if _FRAMES is None:
+        _FRAMES = duckdb.connect()
+    con = _FRAMES
     if isinstance(source, pd.DataFrame):
         return con.from_df(source)
     if isinstance(source, pa.Table):
@@ -180,6 +187,27 @@ def iter_frames(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
             yield batch.to_pandas()
 
 
+def iter_groups(source: Source, key: str, batch_rows: int = DEFAULT_BATCH_ROWS,
+                columns: Sequence[str] | None = None, where: str | None = None,
+                order_by: str | None = None) -> Iterator[pd.DataFrame]:
+    """The input ordered by ``key`` as frames of about ``batch_rows`` rows that never
+    split a key's rows (e.g. all purchases of a client in the same frame). ``order_by``
+    adds tie-breakers after the key."""
+    order = f'"{key}"' + (f", {order_by}" if order_by else "")
+    carry: pd.DataFrame | None = None
+    for frame in iter_frames(source, batch_rows, columns, where, order):
+        if carry is not None:
+            frame = pd.concat([carry, frame], ignore_index=True)
+        keys = frame[key].to_numpy()
+        tail = keys == keys[-1]
+        first_of_last = int(np.argmax(tail))
+        if first_of_last:
+            yield frame.iloc[:first_of_last].reset_index(drop=True)
+        carry = frame.iloc[first_of_last:].reset_index(drop=True)
+    if carry is not None and len(carry):
+        yield carry
+
+
 def count_rows(source: Source, where: str | None = None) -> int:
     rel = as_relation(source)
     if where:
@@ -199,6 +227,35 @@ def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None =
     draw = keys.project(f'"{key}", hash("{key}"::varchar || \'#{int(seed)}\') as draw')
     picked = draw.order(f'draw, "{key}"').limit(int(n)).project(f'"{key}"')
     return picked.order(f'"{key}"').df()
+
+
+def literal(value: Any) -> str:
+    """``value`` as a SQL literal, for the filters built from data (ids, categories)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sample_where(source: Source, key: str, n: int, seed: int, where: str | None = None
+                 ) -> str | None:
+    """A filter selecting the keys :func:`sample_keys` draws (the ``n`` with the lowest
+    hash of key and seed), to apply to any input keyed the same way, or None when there
+    are at most ``n`` keys (everything is kept). Filtering in DuckDB keeps a sample of a
+    large input from ever being loaded whole."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    draw = f'hash("{key}"::varchar || \'#{int(seed)}\')'
+    keys = rel.project(f'"{key}"').distinct()
+    if int(keys.aggregate("count(*)").fetchone()[0]) <= n:  # type: ignore[index]
+        return None
+    ranked = keys.project(f"{draw} as draw").order("draw").limit(1, offset=max(int(n) - 1, 0))
+    threshold = int(ranked.fetchone()[0])  # type: ignore[index]
+    return f"{draw} <= {threshold}"
 
 
 # --------------------------------------------------------------------------- outputs
