@@ -149,23 +149,27 @@ def _purchases(frame: pd.DataFrame, positions: pd.Series, n_products: int):  # n
 
 
 def _lookalike_rows(features: Source, mix: Source, population: Source, launch: str,
-                    mix_keys: list[str], sample: str | None = None,
-                    mix_sample: str | None = None):  # noqa: ANN202
+                    mix_keys: list[str] | None, sample: str | None = None):  # noqa: ANN202
     """One launch's clients with their features, pool label and spend-mix columns
-    (pivoted in DuckDB), optionally only the clients of a sample filter on the pool
-    (``mix_sample``: a filter on the client alone that keeps at least those clients)."""
+    (pivoted in DuckDB), optionally only the clients a filter on the population picks
+    (a sample); with ``mix_keys`` None, the spend-mix keys those clients have instead."""
     features, mix, population = (seam.as_relation(s) for s in (features, mix, population))
+    on_launch = _on_launch(launch)
     labels = population.filter(_on_launch(launch, sample)).project(
         "customer_id, coalesce(in_pool, false) as in_pool")
-    rows = features.filter(_on_launch(launch)).join(
-        labels, "customer_id", how="inner" if sample else "left")
+    mix_rows = mix.filter(on_launch)
+    if sample:  # a join, not the filter again: the filter needs the label, the mix has none
+        mix_rows = mix_rows.join(labels.project("customer_id"), "customer_id")
+    if mix_keys is None:
+        return mix_rows.filter("spend_share is not null").project(f"{MIX_KEY} as key").distinct()
+    rows = features.filter(on_launch).join(labels, "customer_id",
+                                           how="inner" if sample else "left")
     if mix_keys:
         shares = ", ".join(
             f"sum(spend_share) filter (where {MIX_KEY} = {literal(k)}) as "
             f"\"mix_{k.replace(chr(34), chr(34) * 2)}\"" for k in mix_keys)
-        wide = mix.filter(_on_launch(launch, mix_sample)).aggregate(
-            f"customer_id, {shares}", "customer_id")
-        rows = rows.join(wide, "customer_id", how="left")
+        rows = rows.join(mix_rows.aggregate(f"customer_id, {shares}", "customer_id"),
+                         "customer_id", how="left")
     return rows
 
 
@@ -173,8 +177,7 @@ def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
                 settings: LaunchSettings) -> list[dict] | None:
     """The fold models of one launch, fitted on a bounded sample; None when its pool is
     too small to learn from."""
-    on_launch = _on_launch(launch)
-    counts = seam.as_relation(population).filter(on_launch).aggregate(
+    counts = seam.as_relation(population).filter(_on_launch(launch)).aggregate(
         "count(*) as n, count(*) filter (where in_pool) as n_pool").fetchone()
     n_clients, n_pool = int(counts[0]), int(counts[1])  # type: ignore[index]
     if n_pool < max(settings.lookalike_folds, 10) or n_pool == n_clients:
@@ -187,19 +190,14 @@ def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
     other_sample = seam.sample_where(population, "customer_id",
                                      settings.lookalike_max_unlabeled_clients, settings.seed,
                                      where=_on_launch(launch, "not coalesce(in_pool, false)"))
-    sample = mix_sample = None
+    sample = None
     if pool_sample or other_sample:
         sample = (f"(in_pool and {pool_sample or 'true'}) or "
                   f"(not coalesce(in_pool, false) and {other_sample or 'true'})")
-        # The mix has no label: keep the clients of either sample (a superset).
-        mix_sample = f"({pool_sample or 'true'}) or ({other_sample or 'true'})"
-    keys_where = "spend_share is not null" + (f" and ({mix_sample})" if mix_sample else "")
     mix_keys = sorted(str(k) for k in seam.read_frame(
-        seam.as_relation(mix).filter(_on_launch(launch, keys_where))
-        .project(f"{MIX_KEY} as key").distinct()
-    )["key"])
+        _lookalike_rows(features, mix, population, launch, None, sample))["key"])
     rows = seam.read_frame(
-        _lookalike_rows(features, mix, population, launch, mix_keys, sample, mix_sample),
+        _lookalike_rows(features, mix, population, launch, mix_keys, sample),
         order_by="customer_id")  # row order decides the folds: keep it reproducible
     labeled = rows["in_pool"].fillna(False).to_numpy(bool)
     n_train_pool = int(labeled.sum())
