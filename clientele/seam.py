@@ -177,14 +177,23 @@ def read_frame(source: Source, columns: Sequence[str] | None = None, where: str 
     return _shaped(source, columns, where, order_by).df()
 
 
+def iter_batches(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 columns: Sequence[str] | None = None, where: str | None = None,
+                 order_by: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The input as Arrow record batches of at most ``batch_rows`` rows (ids can then go
+    to the output as Arrow arrays, never as Python strings)."""
+    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
 def iter_frames(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
                 columns: Sequence[str] | None = None, where: str | None = None,
                 order_by: str | None = None) -> Iterator[pd.DataFrame]:
     """The input as pandas frames of at most ``batch_rows`` rows (Arrow record batches)."""
-    reader = _shaped(source, columns, where, order_by).to_arrow_reader(int(batch_rows))
-    for batch in reader:
-        if batch.num_rows:
-            yield batch.to_pandas()
+    for batch in iter_batches(source, batch_rows, columns, where, order_by):
+        yield batch.to_pandas()
 
 
 def iter_groups(source: Source, key: str, batch_rows: int = DEFAULT_BATCH_ROWS,

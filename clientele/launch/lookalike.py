@@ -74,14 +74,26 @@ class LookalikeMatrix:
     def mix_keys_(self) -> list[str]:
         return [c.removeprefix(MIX_PREFIX) for c in self.mix_]
 
+    @property
+    def inputs_(self) -> list[str]:
+        """The input columns the matrix is made of."""
+        return [*self.numeric_, *self.levels_, *self.mix_]
+
     def transform(self, rows: pd.DataFrame) -> pd.DataFrame:
-        parts = [rows[self.numeric_].astype(float)]
+        columns = self.columns_
+        block = np.zeros((len(rows), len(columns)))
+        block[:, : len(self.numeric_)] = rows[self.numeric_].astype(float).to_numpy()
+        start = len(self.numeric_)
         for col, levels in self.levels_.items():
-            values = _levels(rows[col], levels)
-            parts.append(pd.DataFrame({f"{col}_{level}": (values == level).astype(float)
-                                       for level in levels}, index=rows.index))
-        parts.append(rows.reindex(columns=self.mix_).astype(float).fillna(0.0))
-        return pd.concat(parts, axis=1)
+            codes = pd.Categorical(rows[col], categories=levels).codes.astype(int)
+            if "other" in levels:  # a level outside the kept ones counts as other
+                codes = np.where(codes < 0, levels.index("other"), codes)
+            known = codes >= 0
+            block[np.flatnonzero(known), start + codes[known]] = 1.0
+            start += len(levels)
+        if self.mix_:
+            block[:, start:] = rows.reindex(columns=self.mix_).astype(float).fillna(0.0).to_numpy()
+        return pd.DataFrame(block, columns=columns, index=rows.index)
 
     def to_json(self) -> str:
         return json.dumps({"numeric": self.numeric_, "levels": self.levels_, "mix": self.mix_})
@@ -96,6 +108,7 @@ class LookalikeMatrix:
 
 
 def _levels(values: pd.Series, known: Sequence[str]) -> pd.Series:
+    """The values, those outside ``known`` as other."""
     return values.where(values.isin(list(known)), "other")
 
 

@@ -157,16 +157,18 @@ def _lookalike_rows(features: Source, mix: Source, population: Source, launch: s
     on_launch = _on_launch(launch)
     labels = population.filter(_on_launch(launch, sample)).project(
         "customer_id, coalesce(in_pool, false) as in_pool")
-    mix_rows = mix.filter(on_launch)
+    # The key is computed once per mix row, then compared in each pivot column.
+    mix_rows = mix.filter(on_launch).project(
+        f"customer_id, spend_share, {MIX_KEY} as mix_key")
     if sample:  # a join, not the filter again: the filter needs the label, the mix has none
         mix_rows = mix_rows.join(labels.project("customer_id"), "customer_id")
     if mix_keys is None:
-        return mix_rows.filter("spend_share is not null").project(f"{MIX_KEY} as key").distinct()
+        return mix_rows.filter("spend_share is not null").project("mix_key as key").distinct()
     rows = features.filter(on_launch).join(labels, "customer_id",
                                            how="inner" if sample else "left")
     if mix_keys:
         shares = ", ".join(
-            f"sum(spend_share) filter (where {MIX_KEY} = {literal(k)}) as "
+            f"sum(spend_share) filter (where mix_key = {literal(k)}) as "
             f"\"mix_{k.replace(chr(34), chr(34) * 2)}\"" for k in mix_keys)
         rows = rows.join(mix_rows.aggregate(f"customer_id, {shares}", "customer_id"),
                          "customer_id", how="left")
@@ -265,31 +267,31 @@ def lookalike_scores(models: Source, features: Source, mix: Source, population: 
         log.info("launch: lookalike scores skipped: no lookalike was fitted")
         return seam.empty_table(LOOKALIKE_SCORE_SCHEMA)
 
-    def parts() -> Iterator[pd.DataFrame]:
+    def parts() -> Iterator[pa.Table]:
         for launch in launches:  # a loop over launches
-            folds = seam.read_frame(models, where=_on_launch(launch), order_by="fold")
+            folds = seam.read_frame(models, ["fold", "booster", "matrix_spec", "pu_constant",
+                                             "sampling_ratio"],
+                                    where=_on_launch(launch), order_by="fold")
             matrix = LookalikeMatrix.from_json(folds["matrix_spec"].iloc[0])
-            model = PULookalike.from_fitted(list(folds["booster"]),
-                                            folds["pu_constant"].iloc[0],
-                                            folds["sampling_ratio"].iloc[0])
-            held_out = pd.Series(
-                np.repeat(folds["fold"].to_numpy(int),
-                          [len(ids) for ids in folds["held_out_customer_ids"]]),
-                index=np.concatenate([np.asarray(ids, dtype=object)
-                                      for ids in folds["held_out_customer_ids"]]))
-            hash_fold = (f"hash(customer_id::varchar || '#fold{int(settings.seed)}') "
-                         f"% {len(folds)} as hash_fold")
-            rows = _lookalike_rows(features, mix, population, launch, matrix.mix_keys_)
-            rows = rows.project(f"*, {hash_fold}")
-            for batch in seam.iter_frames(rows, settings.batch_rows):
-                fold = held_out.reindex(batch["customer_id"]).to_numpy()
-                fold = np.where(pd.isna(fold), batch["hash_fold"].to_numpy(),
-                                fold).astype(int)
-                raw = model.predict_raw(matrix.transform(batch), fold)
-                yield pd.DataFrame({
-                    "reference_collection_id": launch,
-                    "customer_id": batch["customer_id"],
-                    "in_pool": batch["in_pool"].fillna(False).astype(bool),
+            # Predicting is per row: two threads give the same scores as one.
+            model = PULookalike.from_fitted(list(folds["booster"]), folds["pu_constant"].iloc[0],
+                                            folds["sampling_ratio"].iloc[0], n_jobs=2)
+            held_out = seam.as_relation(models).filter(_on_launch(launch)).project(
+                "unnest(held_out_customer_ids) as customer_id, fold as held_out_fold")
+            hash_fold = f"hash(customer_id::varchar || '#fold{int(settings.seed)}') % {len(folds)}"
+            rows = _lookalike_rows(features, mix, population, launch, matrix.mix_keys_).join(
+                held_out, "customer_id", how="left")
+            inputs = ", ".join(f'"{c}"' for c in matrix.inputs_)
+            rows = rows.project(f"customer_id, coalesce(in_pool, false) as in_pool, "
+                                f"coalesce(held_out_fold, {hash_fold}) as fold, {inputs}")
+            for batch in seam.iter_batches(rows, settings.batch_rows):
+                raw = model.predict_raw(matrix.transform(batch.select(matrix.inputs_).to_pandas()),
+                                        batch.column("fold").to_numpy(zero_copy_only=False))
+                n = batch.num_rows
+                yield pa.table({
+                    "reference_collection_id": pa.array([launch] * n, pa.string()),
+                    "customer_id": batch.column("customer_id"),
+                    "in_pool": batch.column("in_pool"),
                     "lookalike_raw": raw,
                     "lookalike_score": np.clip(raw / max(model.c_, 1e-9), 0.0, 1.0),
                 })
