@@ -364,9 +364,9 @@ def product_appetence(products: Source, gower_weights: Source, purchases: Source
     positions = pd.Series(np.arange(len(catalogue)), index=catalogue["product_id"])
     scorer = AppetenceScorer(top_n=settings.top_new_products)
     k = min(settings.top_new_products, len(new))
-    new_ids = new["product_id"].to_numpy(object)
+    new_ids = pa.array(new["product_id"], pa.string())
 
-    def parts() -> Iterator[pd.DataFrame]:
+    def parts() -> Iterator[pa.Table]:
         for batch in seam.iter_groups(
             purchases, "customer_id", settings.batch_rows,
             columns=["customer_id", "product_id", "purchase_weight"],
@@ -374,12 +374,14 @@ def product_appetence(products: Source, gower_weights: Source, purchases: Source
         ):
             matrix = _purchases(batch, positions, len(catalogue))
             rows, cols, values = scorer.top_products(matrix, similarity)
-            yield pd.DataFrame({
-                "customer_id": matrix.customer_ids[rows],
-                "product_id": new_ids[cols],
-                "collection_id": launch,
+            # k rows per client: ids are taken from Arrow arrays, never repeated as objects.
+            yield pa.table({
+                "customer_id": pa.array(matrix.customer_ids, pa.string()).take(rows),
+                "product_id": new_ids.take(cols),
+                "collection_id": pa.array([launch] * len(rows), pa.string()),
                 "appetence": values.astype(float),
-                "appetence_rank": np.tile(np.arange(1, k + 1), len(matrix.customer_ids)),
+                "appetence_rank": np.tile(np.arange(1, k + 1, dtype=np.int32),
+                                          len(matrix.customer_ids)),
             })
 
     return seam.stream(PRODUCT_APPETENCE_SCHEMA, parts())
