@@ -479,19 +479,18 @@ def audience_priority(policy: Source, scores: Source, settings: LaunchSettings
     if len(parameters) == 0:
         log.info("launch: no tuned audience policy: priority by the default %s", DEFAULT_POLICY)
 
-    def parts() -> Iterator[pd.DataFrame]:
-        for batch in seam.iter_frames(
+    def parts() -> Iterator[pa.Table]:
+        for batch in seam.iter_batches(
             scores, settings.batch_rows, where="is_upcoming",
             columns=["reference_collection_id", "customer_id", "lookalike_score",
                      "early_adopter_score", "appetence"],
         ):
-            yield pd.DataFrame({
-                "customer_id": batch["customer_id"],
-                "collection_id": batch["reference_collection_id"],
-                "priority_score": chosen.priority(
-                    batch["lookalike_score"].to_numpy(float),
-                    batch["early_adopter_score"].to_numpy(float),
-                    batch["appetence"].to_numpy(float)),
+            score = [batch.column(c).to_numpy(zero_copy_only=False).astype(float)
+                     for c in ("lookalike_score", "early_adopter_score", "appetence")]
+            yield pa.table({
+                "customer_id": batch.column("customer_id"),
+                "collection_id": batch.column("reference_collection_id"),
+                "priority_score": chosen.priority(*score),
             })
 
     return seam.stream(AUDIENCE_PRIORITY_SCHEMA, parts())
