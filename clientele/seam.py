@@ -54,12 +54,13 @@ DEFAULT_BATCH_ROWS = 100_000
 
 
 def get_logger(area: str) -> logging.Logger:
-    """The area's logger (``clientele.<area>``). Inside dbt nothing configures logging,
-    so it prints INFO lines to stdout, which dbt shows; a CLI or notebook that set up
-    logging keeps its own handlers."""
+    """The area's logger (``clientele.<area>``). Unless logging was set up to show INFO
+    (a CLI or notebook keeps its own handlers), it prints INFO lines to stdout, which the
+    build shows. Inside dbt a library leaves a WARNING-level handler on the root logger,
+    which would drop them silently."""
     log = logging.getLogger(f"clientele.{area}")
     root = logging.getLogger()
-    if not log.handlers and not root.handlers:
+    if not log.handlers and not (root.handlers and root.getEffectiveLevel() <= logging.INFO):
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         log.addHandler(handler)

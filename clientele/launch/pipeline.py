@@ -338,6 +338,7 @@ def collection_appetence(products: Source, gower_weights: Source, purchases: Sou
                     "customer_id": matrix.customer_ids,
                     "appetence_similarity": scores[:, 0].astype(float),
                 })
+            log.info("launch: appetence for %s computed", launch)
 
     return seam.stream(COLLECTION_APPETENCE_SCHEMA, parts())
 
@@ -383,6 +384,8 @@ def product_appetence(products: Source, gower_weights: Source, purchases: Source
                 "appetence_rank": np.tile(np.arange(1, k + 1, dtype=np.int32),
                                           len(matrix.customer_ids)),
             })
+        log.info("launch: product appetence for %s computed (top %d of %d new products)",
+                 launch, k, len(new))
 
     return seam.stream(PRODUCT_APPETENCE_SCHEMA, parts())
 
