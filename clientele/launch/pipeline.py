@@ -29,9 +29,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clientele import intervals, seam
-from clientele.launch.appetence import AppetenceScorer, purchase_matrix
+from clientele.launch.appetence import AppetenceScorer, PurchaseMatrix, purchase_matrix_from_lists
 from clientele.launch.gower import GowerSimilarity
 from clientele.launch.lookalike import LookalikeMatrix, PULookalike, top_share_metrics
 from clientele.launch.policy import DEFAULT_POLICY, AudiencePolicy, Policy, rolling_holdouts
@@ -136,13 +137,29 @@ def product_frame(products: Source) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _purchases(frame: pd.DataFrame, positions: pd.Series, n_products: int):  # noqa: ANN202
-    return purchase_matrix(
-        frame["customer_id"].to_numpy(object),
-        positions.reindex(frame["product_id"]).fillna(-1).to_numpy(int),
-        frame["purchase_weight"].to_numpy(float),
-        n_products,
-    )
+def _purchase_batches(purchases: Source, launch: str, catalogue_ids: pa.Array,
+                      batch_rows: int) -> Iterator[PurchaseMatrix]:
+    """The launch's clients' purchase matrices, ``batch_rows`` clients at a time: each
+    client's purchases are aggregated into one list in DuckDB, so a client is never split
+    between batches and nothing is sorted in DuckDB."""
+    lists = seam.as_relation(purchases).filter(_on_launch(launch)).aggregate(
+        "customer_id, list({'product_id': product_id, 'weight': purchase_weight}) as items",
+        "customer_id")
+    for batch in seam.iter_batches(lists, batch_rows):
+        items = batch.column("items")
+        offsets = items.offsets.to_numpy()
+        offsets = offsets - offsets[0]  # a slice's offsets need not start at 0
+        flat = items.flatten()
+        positions = pc.index_in(flat.field("product_id"), value_set=catalogue_ids)
+        positions = positions.fill_null(-1).to_numpy(zero_copy_only=False)
+        weights = flat.field("weight").to_numpy(zero_copy_only=False).astype(float)
+        # Each client's purchases in catalogue order, whatever order the list came in:
+        # the row sums then add up in one order, and the scores are reproducible.
+        rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        order = np.lexsort((positions, rows))
+        yield purchase_matrix_from_lists(batch.column("customer_id"), offsets,
+                                         positions[order], weights[order],
+                                         len(catalogue_ids))
 
 
 # --------------------------------------------------------------------------- lookalike
@@ -317,24 +334,20 @@ def collection_appetence(products: Source, gower_weights: Source, purchases: Sou
     gower = GowerSimilarity.from_seed(seam.read_frame(gower_weights)).fit(catalogue)
     new = catalogue[catalogue["collection_id"].isin(launches)].reset_index(drop=True)
     similarity = gower.transform(catalogue, new)  # catalogue x every launch's products
-    positions = pd.Series(np.arange(len(catalogue)), index=catalogue["product_id"])
+    catalogue_ids = pa.array(catalogue["product_id"], pa.string())
     scorer = AppetenceScorer()
 
-    def parts() -> Iterator[pd.DataFrame]:
+    def parts() -> Iterator[pa.Table]:
         for launch in launches:  # a loop over launches
             columns = (new["collection_id"] == launch).to_numpy()
             if not columns.any():
                 continue
-            for batch in seam.iter_groups(
-                purchases, "customer_id", settings.batch_rows,
-                columns=["customer_id", "product_id", "purchase_weight"],
-                where=_on_launch(launch), order_by="product_id",
-            ):
-                matrix = _purchases(batch, positions, len(catalogue))
+            for matrix in _purchase_batches(purchases, launch, catalogue_ids,
+                                            settings.batch_rows):
                 _, scores = scorer.collection_scores(
                     matrix, similarity[:, columns], np.zeros(columns.sum(), int))
-                yield pd.DataFrame({
-                    "reference_collection_id": launch,
+                yield pa.table({
+                    "reference_collection_id": pa.array([launch] * len(scores), pa.string()),
                     "customer_id": matrix.customer_ids,
                     "appetence_similarity": scores[:, 0].astype(float),
                 })
@@ -362,22 +375,17 @@ def product_appetence(products: Source, gower_weights: Source, purchases: Source
     new = catalogue[catalogue["collection_id"] == launch].reset_index(drop=True)
     similarity = GowerSimilarity.from_seed(seam.read_frame(gower_weights)).fit(
         catalogue).transform(catalogue, new)
-    positions = pd.Series(np.arange(len(catalogue)), index=catalogue["product_id"])
+    catalogue_ids = pa.array(catalogue["product_id"], pa.string())
     scorer = AppetenceScorer(top_n=settings.top_new_products)
     k = min(settings.top_new_products, len(new))
     new_ids = pa.array(new["product_id"], pa.string())
 
     def parts() -> Iterator[pa.Table]:
-        for batch in seam.iter_groups(
-            purchases, "customer_id", settings.batch_rows,
-            columns=["customer_id", "product_id", "purchase_weight"],
-            where=_on_launch(launch), order_by="product_id",
-        ):
-            matrix = _purchases(batch, positions, len(catalogue))
+        for matrix in _purchase_batches(purchases, launch, catalogue_ids, settings.batch_rows):
             rows, cols, values = scorer.top_products(matrix, similarity)
             # k rows per client: ids are taken from Arrow arrays, never repeated as objects.
             yield pa.table({
-                "customer_id": pa.array(matrix.customer_ids, pa.string()).take(rows),
+                "customer_id": matrix.customer_ids.take(rows),
                 "product_id": new_ids.take(cols),
                 "collection_id": pa.array([launch] * len(rows), pa.string()),
                 "appetence": values.astype(float),
