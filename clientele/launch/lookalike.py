@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -32,11 +34,19 @@ MAX_LEVELS = 20
 # at random"). Left out of the model, the lookalike learns what early adopters are like
 # rather than who had the most chances (demo brand: truth AUC 0.60 with them, 0.67 without).
 OPPORTUNITY = ("purchase_count", "purchases_per_year", "days_since_last_purchase", "tenure_days")
-#: Columns of the lookalike rows that are keys, dates or the label, not features.
+#: Columns of the lookalike rows that are keys, dates, the label or the fold, not features.
 NOT_FEATURES = ("reference_collection_id", "customer_id", "cutoff_date", "first_order_date",
-                "in_pool", "hash_fold")
-#: Prefix of the spend-mix columns (share of spend per category and price band).
+                "in_pool", "fold")
+#: The spend-mix column: per client, a list of {key, share} (share of spend per category
+#: and price band, key like ``category=bags``), pivoted to one ``mix_<key>`` column each.
+MIX_COLUMN = "mix"
 MIX_PREFIX = "mix_"
+
+Rows = pa.Table | pa.RecordBatch
+
+
+def _floats(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 class LookalikeMatrix:
@@ -45,24 +55,33 @@ class LookalikeMatrix:
 
     Columns: the numeric features (as given), one-hot ``gender_*`` and ``country_*``
     (the ``max_levels`` most frequent levels, the rest as ``other``; levels sorted) and
-    the ``mix_*`` spend shares (missing = 0).
+    one ``mix_<key>`` spend share per key of the spend-mix lists (missing = 0). Works on
+    Arrow tables and record batches, so a batch of clients never becomes Python objects.
     """
 
     def __init__(self, max_levels: int = MAX_LEVELS) -> None:
         self.max_levels = max_levels
 
-    def fit(self, rows: pd.DataFrame) -> LookalikeMatrix:
-        skip = {*NOT_FEATURES, *CATEGORICAL, *OPPORTUNITY}
-        self.numeric_ = [c for c in rows.columns
-                         if c not in skip and not c.startswith(MIX_PREFIX)]
+    def fit(self, rows: Rows) -> LookalikeMatrix:
+        names = rows.schema.names
+        skip = {*NOT_FEATURES, *CATEGORICAL, *OPPORTUNITY, MIX_COLUMN}
+        self.numeric_ = [c for c in names if c not in skip]
         self.levels_: dict[str, list[str]] = {}
         for col in CATEGORICAL:
-            if col in rows.columns:
-                counts = rows[col].value_counts()
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                top = [value for value, _ in ranked[: self.max_levels]]
-                self.levels_[col] = sorted(set(_levels(rows[col], top)))
-        self.mix_ = sorted(c for c in rows.columns if c.startswith(MIX_PREFIX))
+            if col in names:
+                counts = pc.value_counts(rows.column(col))
+                pairs = [(v, n) for v, n in zip(counts.field("values").to_pylist(),
+                                                counts.field("counts").to_pylist(), strict=True)
+                         if v is not None]
+                ranked = sorted(pairs, key=lambda kv: (-kv[1], str(kv[0])))
+                top = {str(v) for v, _ in ranked[: self.max_levels]}
+                in_top = sum(n for v, n in pairs if str(v) in top)
+                self.levels_[col] = sorted(top | ({"other"} if in_top < rows.num_rows else set()))
+        self.mix_ = []
+        if MIX_COLUMN in names:
+            flat = pc.list_flatten(rows.column(MIX_COLUMN))
+            keys = pc.filter(pc.struct_field(flat, "key"), pc.is_valid(pc.struct_field(flat, "share")))
+            self.mix_ = sorted(MIX_PREFIX + str(k) for k in pc.unique(keys).to_pylist())
         return self
 
     @property
@@ -71,29 +90,35 @@ class LookalikeMatrix:
         return [*self.numeric_, *dummies, *self.mix_]
 
     @property
-    def mix_keys_(self) -> list[str]:
-        return [c.removeprefix(MIX_PREFIX) for c in self.mix_]
-
-    @property
     def inputs_(self) -> list[str]:
         """The input columns the matrix is made of."""
-        return [*self.numeric_, *self.levels_, *self.mix_]
+        return [*self.numeric_, *self.levels_, *([MIX_COLUMN] if self.mix_ else [])]
 
-    def transform(self, rows: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, rows: Rows) -> pd.DataFrame:
         columns = self.columns_
-        block = np.zeros((len(rows), len(columns)))
-        block[:, : len(self.numeric_)] = rows[self.numeric_].astype(float).to_numpy()
+        block = np.zeros((rows.num_rows, len(columns)))
+        for j, col in enumerate(self.numeric_):
+            block[:, j] = _floats(rows.column(col))
         start = len(self.numeric_)
         for col, levels in self.levels_.items():
-            codes = pd.Categorical(rows[col], categories=levels).codes.astype(int)
-            if "other" in levels:  # a level outside the kept ones counts as other
-                codes = np.where(codes < 0, levels.index("other"), codes)
+            codes = pc.index_in(rows.column(col), value_set=pa.array(levels, pa.string()))
+            # A level outside the kept ones (or a missing one) counts as other.
+            other = levels.index("other") if "other" in levels else -1
+            codes = codes.fill_null(other).to_numpy(zero_copy_only=False).astype(int)
             known = codes >= 0
             block[np.flatnonzero(known), start + codes[known]] = 1.0
             start += len(levels)
         if self.mix_:
-            block[:, start:] = rows.reindex(columns=self.mix_).astype(float).fillna(0.0).to_numpy()
-        return pd.DataFrame(block, columns=columns, index=rows.index)
+            mix = rows.column(MIX_COLUMN)
+            flat = pc.list_flatten(mix)
+            parents = pc.list_parent_indices(mix).to_numpy(zero_copy_only=False)
+            keys = [k.removeprefix(MIX_PREFIX) for k in self.mix_]
+            at = pc.index_in(pc.struct_field(flat, "key"), value_set=pa.array(keys, pa.string()))
+            at = at.fill_null(-1).to_numpy(zero_copy_only=False).astype(int)
+            shares = _floats(pc.struct_field(flat, "share"))
+            ok = (at >= 0) & np.isfinite(shares)  # a missing share counts as 0
+            block[parents[ok], start + at[ok]] = shares[ok]
+        return pd.DataFrame(block, columns=columns)
 
     def to_json(self) -> str:
         return json.dumps({"numeric": self.numeric_, "levels": self.levels_, "mix": self.mix_})
@@ -105,11 +130,6 @@ class LookalikeMatrix:
         matrix.numeric_, matrix.levels_, matrix.mix_ = (
             loaded["numeric"], loaded["levels"], loaded["mix"])
         return matrix
-
-
-def _levels(values: pd.Series, known: Sequence[str]) -> pd.Series:
-    """The values, those outside ``known`` as other."""
-    return values.where(values.isin(list(known)), "other")
 
 
 class PULookalike:

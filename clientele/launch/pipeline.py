@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from clientele import intervals, seam
 from clientele.launch.appetence import AppetenceScorer, PurchaseMatrix, purchase_matrix_from_lists
 from clientele.launch.gower import GowerSimilarity
-from clientele.launch.lookalike import LookalikeMatrix, PULookalike, top_share_metrics
+from clientele.launch.lookalike import MIX_COLUMN, LookalikeMatrix, PULookalike, top_share_metrics
 from clientele.launch.policy import DEFAULT_POLICY, AudiencePolicy, Policy, rolling_holdouts
 from clientele.launch.settings import LaunchSettings
 from clientele.seam import Source, fields, literal
@@ -112,7 +112,7 @@ PRODUCT_ATTRIBUTES = [
     "price_band",
     "list_price",
 ]
-#: A spend-mix column's key, as the lookalike names it (``category=bags``).
+#: A spend-mix key, as the lookalike names its column (``mix_category=bags``).
 MIX_KEY = "attribute_name || '=' || coalesce(cast(attribute_value as varchar), 'None')"
 
 
@@ -166,30 +166,23 @@ def _purchase_batches(purchases: Source, launch: str, catalogue_ids: pa.Array,
 
 
 def _lookalike_rows(features: Source, mix: Source, population: Source, launch: str,
-                    mix_keys: list[str] | None, sample: str | None = None):  # noqa: ANN202
-    """One launch's clients with their features, pool label and spend-mix columns
-    (pivoted in DuckDB), optionally only the clients a filter on the population picks
-    (a sample); with ``mix_keys`` None, the spend-mix keys those clients have instead."""
+                    sample: str | None = None):  # noqa: ANN202
+    """One launch's clients with their features, pool label and spend-mix list (one
+    row per client: the pivot is done on Arrow batches), optionally only the clients a
+    filter on the population picks (a sample)."""
     features, mix, population = (seam.as_relation(s) for s in (features, mix, population))
     on_launch = _on_launch(launch)
     labels = population.filter(_on_launch(launch, sample)).project(
         "customer_id, coalesce(in_pool, false) as in_pool")
-    # The key is computed once per mix row, then compared in each pivot column.
-    mix_rows = mix.filter(on_launch).project(
-        f"customer_id, spend_share, {MIX_KEY} as mix_key")
+    mix_rows = mix.filter(on_launch)
     if sample:  # a join, not the filter again: the filter needs the label, the mix has none
         mix_rows = mix_rows.join(labels.project("customer_id"), "customer_id")
-    if mix_keys is None:
-        return mix_rows.filter("spend_share is not null").project("mix_key as key").distinct()
-    rows = features.filter(on_launch).join(labels, "customer_id",
-                                           how="inner" if sample else "left")
-    if mix_keys:
-        shares = ", ".join(
-            f"sum(spend_share) filter (where mix_key = {literal(k)}) as "
-            f"\"mix_{k.replace(chr(34), chr(34) * 2)}\"" for k in mix_keys)
-        rows = rows.join(mix_rows.aggregate(f"customer_id, {shares}", "customer_id"),
-                         "customer_id", how="left")
-    return rows
+    mix_lists = mix_rows.aggregate(
+        f"customer_id, list({{'key': {MIX_KEY}, 'share': spend_share}}) as {MIX_COLUMN}",
+        "customer_id")
+    return features.filter(on_launch).join(
+        labels, "customer_id", how="inner" if sample else "left").join(
+        mix_lists, "customer_id", how="left")
 
 
 def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
@@ -213,12 +206,11 @@ def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
     if pool_sample or other_sample:
         sample = (f"(in_pool and {pool_sample or 'true'}) or "
                   f"(not coalesce(in_pool, false) and {other_sample or 'true'})")
-    mix_keys = sorted(str(k) for k in seam.read_frame(
-        _lookalike_rows(features, mix, population, launch, None, sample))["key"])
-    rows = seam.read_frame(
-        _lookalike_rows(features, mix, population, launch, mix_keys, sample),
-        order_by="customer_id")  # row order decides the folds: keep it reproducible
-    labeled = rows["in_pool"].fillna(False).to_numpy(bool)
+    # Row order decides the folds: keep it reproducible.
+    rows = _lookalike_rows(features, mix, population, launch, sample).order("customer_id").arrow()
+    if isinstance(rows, pa.RecordBatchReader):
+        rows = rows.read_all()
+    labeled = rows.column("in_pool").fill_null(False).to_numpy().astype(bool)
     n_train_pool = int(labeled.sum())
     n_train_other = len(labeled) - n_train_pool
     ratio = 1.0
@@ -231,7 +223,7 @@ def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
     log.info("launch: lookalike %s: %d clients, %d in pool; trained on %d pool + %d other "
              "clients, labeled-vs-unlabeled AUC %.3f, c=%.3f", launch, n_clients, n_pool,
              n_train_pool, n_train_other, model.labeled_auc_, model.c_)
-    customers = rows["customer_id"].astype(str).to_numpy(object)
+    customers = np.asarray(rows.column("customer_id").to_pylist(), dtype=object)
     return [
         {
             "reference_collection_id": launch,
@@ -296,13 +288,13 @@ def lookalike_scores(models: Source, features: Source, mix: Source, population: 
             held_out = seam.as_relation(models).filter(_on_launch(launch)).project(
                 "unnest(held_out_customer_ids) as customer_id, fold as held_out_fold")
             hash_fold = f"hash(customer_id::varchar || '#fold{int(settings.seed)}') % {len(folds)}"
-            rows = _lookalike_rows(features, mix, population, launch, matrix.mix_keys_).join(
+            rows = _lookalike_rows(features, mix, population, launch).join(
                 held_out, "customer_id", how="left")
             inputs = ", ".join(f'"{c}"' for c in matrix.inputs_)
             rows = rows.project(f"customer_id, coalesce(in_pool, false) as in_pool, "
                                 f"coalesce(held_out_fold, {hash_fold}) as fold, {inputs}")
             for batch in seam.iter_batches(rows, settings.batch_rows):
-                raw = model.predict_raw(matrix.transform(batch.select(matrix.inputs_).to_pandas()),
+                raw = model.predict_raw(matrix.transform(batch),
                                         batch.column("fold").to_numpy(zero_copy_only=False))
                 n = batch.num_rows
                 yield pa.table({
