@@ -13,7 +13,8 @@ typed as (
     select
         cast(item as varchar) as item,
         cast(item_type as varchar) as item_type,
-        cast(value as double) as value,  -- noqa: RF04 (the published column name)
+        -- "value" is a keyword, but it is the published column's name.
+        cast(value as double) as value,  -- noqa: RF04
         cast(collection_id as varchar) as collection_id,
         cast(n_clients as bigint) as n_clients,
         cast(notes as varchar) as notes
