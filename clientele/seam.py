@@ -55,12 +55,13 @@ DEFAULT_BATCH_ROWS = 100_000
 
 
 def get_logger(area: str) -> logging.Logger:
-    """The area's logger (``clientele.<area>``). Inside dbt nothing configures logging,
-    so it prints INFO lines to stdout, which dbt shows; a CLI or notebook that set up
-    logging keeps its own handlers."""
+    """The area's logger (``clientele.<area>``). Unless logging was set up to show INFO
+    (a CLI or notebook keeps its own handlers), it prints INFO lines to stdout, which the
+    build shows. Inside dbt a library leaves a WARNING-level handler on the root logger,
+    which would drop them silently."""
     log = logging.getLogger(f"clientele.{area}")
     root = logging.getLogger()
-    if not log.handlers and not root.handlers:
+    if not log.handlers and not (root.handlers and root.getEffectiveLevel() <= logging.INFO):
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         log.addHandler(handler)
@@ -137,12 +138,19 @@ class AreaSettings:
 # --------------------------------------------------------------------------- inputs
 
 
+_FRAMES: duckdb.DuckDBPyConnection | None = None
+
+
 def as_relation(source: Source) -> duckdb.DuckDBPyRelation:
     """A DuckDB relation over ``source``: a relation as is; a frame or Arrow table
-    (tests, notebooks) through an in-memory connection of its own."""
+    (tests, notebooks) through one in-memory connection shared by all of them, so that
+    relations made from frames can be joined as dbt's refs can."""
+    global _FRAMES
     if isinstance(source, duckdb.DuckDBPyRelation):
         return source
-    con = duckdb.connect()
+    if _FRAMES is None:
+        _FRAMES = duckdb.connect()
+    con = _FRAMES
     if isinstance(source, pd.DataFrame):
         return con.from_df(source)
     if isinstance(source, pa.Table):
@@ -189,6 +197,27 @@ def iter_frames(source: Source, batch_rows: int = DEFAULT_BATCH_ROWS,
     """The input as pandas frames of at most ``batch_rows`` rows (Arrow record batches)."""
     for batch in iter_batches(source, batch_rows, columns, where, order_by):
         yield batch.to_pandas()
+
+
+def iter_groups(source: Source, key: str, batch_rows: int = DEFAULT_BATCH_ROWS,
+                columns: Sequence[str] | None = None, where: str | None = None,
+                order_by: str | None = None) -> Iterator[pd.DataFrame]:
+    """The input ordered by ``key`` as frames of about ``batch_rows`` rows that never
+    split a key's rows (e.g. all purchases of a client in the same frame). ``order_by``
+    adds tie-breakers after the key."""
+    order = f'"{key}"' + (f", {order_by}" if order_by else "")
+    carry: pd.DataFrame | None = None
+    for frame in iter_frames(source, batch_rows, columns, where, order):
+        if carry is not None:
+            frame = pd.concat([carry, frame], ignore_index=True)
+        keys = frame[key].to_numpy()
+        tail = keys == keys[-1]
+        first_of_last = int(np.argmax(tail))
+        if first_of_last:
+            yield frame.iloc[:first_of_last].reset_index(drop=True)
+        carry = frame.iloc[first_of_last:].reset_index(drop=True)
+    if carry is not None and len(carry):
+        yield carry
 
 
 def count_rows(source: Source, where: str | None = None) -> int:

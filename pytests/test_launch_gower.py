@@ -102,3 +102,27 @@ def test_appetence_scales_linearly_enough_for_a_million_clients():
 
     timings = run(clients=50_000, new_products=200, catalog=5_000, per_client=5.0, top_n=20)
     assert timings["total_seconds"] * 20 < 60, timings
+
+
+def test_purchase_lists_give_the_same_matrix_as_purchase_rows():
+    import pyarrow as pa
+
+    from clientele.launch.appetence import purchase_matrix_from_lists
+
+    rng = np.random.default_rng(4)
+    rows = pd.DataFrame({"customer_id": rng.choice([f"C{i}" for i in range(60)], 400),
+                         "product": rng.integers(-1, 30, 400),  # -1: not in the catalogue
+                         "weight": rng.uniform(0.1, 2, 400)})
+    rows = rows.drop_duplicates(["customer_id", "product"]).sort_values(["customer_id", "product"])
+    expected = purchase_matrix(rows["customer_id"].to_numpy(object), rows["product"].to_numpy(),
+                               rows["weight"].to_numpy(), 30)
+    lists = pa.Table.from_pandas(rows.groupby("customer_id", sort=True).agg(list).reset_index())
+    part = lists.slice(7)  # a batch that starts mid-table: its offsets do not start at 0
+    offsets = part.column("product").chunk(0).offsets.to_numpy()
+    got = purchase_matrix_from_lists(
+        part.column("customer_id").chunk(0), offsets - offsets[0],
+        part.column("product").chunk(0).flatten().to_numpy(),
+        part.column("weight").chunk(0).flatten().to_numpy(), 30)
+    first = list(expected.customer_ids).index(part.column("customer_id")[0].as_py())
+    assert got.customer_ids.to_pylist() == list(expected.customer_ids[first:])
+    assert (got.matrix != expected.matrix[first:]).nnz == 0

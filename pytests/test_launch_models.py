@@ -1,4 +1,7 @@
-"""PU lookalike and audience policy on synthetic data with a known truth; skip paths."""
+"""PU lookalike and audience policy on synthetic data with a known truth.
+
+The entry points of clientele.launch.pipeline, without dbt, are in test_launch_pipeline.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from clientele.launch.glue import collection_appetence, lookalike_scores, product_appetence
 from clientele.launch.lookalike import PULookalike, top_share_metrics
 from clientele.launch.policy import AudiencePolicy
 
@@ -78,53 +80,6 @@ def test_policy_needs_two_launches():
 
     with pytest.raises(ValueError):
         AudiencePolicy().fit(_launches(1, 100, 0))
-
-
-def test_skip_paths_return_typed_empty_frames():
-    products = pd.DataFrame(
-        {
-            "product_id": ["P1"],
-            "collection_id": [None],
-            "category": ["bags"],
-            "family": ["f"],
-            "subfamily": ["s"],
-            "color": ["black"],
-            "material": ["leather"],
-            "gender_line": ["women"],
-            "price_band": [1],
-            "list_price": [100.0],
-            "is_merchandise": [True],
-        }
-    )
-    weights = pd.DataFrame({"attribute": ["category"], "kind": ["categorical"], "weight": [1.0]})
-    empty_refs = pd.DataFrame({"collection_id": pd.Series(dtype="string")})
-    purchases = pd.DataFrame(
-        {
-            "reference_collection_id": pd.Series(dtype="string"),
-            "customer_id": pd.Series(dtype="string"),
-            "product_id": pd.Series(dtype="string"),
-            "purchase_weight": pd.Series(dtype=float),
-        }
-    )
-    out = collection_appetence(products, weights, purchases, empty_refs)
-    assert out.empty and list(out.columns) == [
-        "reference_collection_id",
-        "customer_id",
-        "appetence_similarity",
-        "appetence",
-    ]
-    features = pd.DataFrame(
-        {
-            "reference_collection_id": pd.Series(dtype="string"),
-            "customer_id": pd.Series(dtype="string"),
-        }
-    )
-    scores, imp = lookalike_scores(
-        features, features, features.assign(in_pool=False), PULookalike()
-    )
-    assert scores.empty and "lookalike_score" in scores.columns and imp.empty
-    pa = product_appetence(products, weights, purchases, "NONE", 3)
-    assert pa.empty and "appetence_rank" in pa.columns
 
 
 def test_rolling_holdouts_retune_before_each_held_out_launch():

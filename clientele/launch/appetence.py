@@ -11,18 +11,28 @@ chunks of clients so memory stays bounded; no loop over clients.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 
 
 @dataclass
 class PurchaseMatrix:
-    """Clients x products purchase weights, rows summing to 1."""
+    """Clients x products purchase weights, rows summing to 1 (``customer_ids``: one per
+    row, a NumPy or Arrow array)."""
 
-    customer_ids: np.ndarray
+    customer_ids: Any
     matrix: sparse.csr_matrix
+
+
+def _normalised(customer_ids: Any, m: sparse.csr_matrix) -> PurchaseMatrix:
+    row_sum = np.asarray(m.sum(axis=1)).ravel()
+    inv = np.where(row_sum > 0, 1.0 / np.maximum(row_sum, 1e-12), 0.0).astype(np.float32)
+    m = sparse.diags(inv) @ m
+    return PurchaseMatrix(customer_ids, m.tocsr())
 
 
 def purchase_matrix(
@@ -42,10 +52,34 @@ def purchase_matrix(
         (weights[keep].astype(np.float32), (cust_codes, product_pos[keep])),
         shape=(len(uniques), n_products),
     )
-    row_sum = np.asarray(m.sum(axis=1)).ravel()
-    inv = np.where(row_sum > 0, 1.0 / np.maximum(row_sum, 1e-12), 0.0).astype(np.float32)
-    m = sparse.diags(inv) @ m
-    return PurchaseMatrix(np.asarray(uniques, dtype=object), m.tocsr())
+    return _normalised(np.asarray(uniques, dtype=object), m)
+
+
+def purchase_matrix_from_lists(
+    customer_ids: Any,
+    offsets: np.ndarray,
+    product_pos: np.ndarray,
+    weights: np.ndarray,
+    n_products: int,
+) -> PurchaseMatrix:
+    """The same matrix from each client's purchase list: client i bought
+    ``product_pos[offsets[i]:offsets[i + 1]]`` (increasing positions, no repeats), so no
+    factorisation is needed. Purchases outside the catalogue (negative position) are
+    dropped, and a client left with none."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    counts_all = np.diff(offsets)
+    keep = (product_pos >= 0) & np.isfinite(weights) & (weights > 0)
+    rows = np.repeat(np.arange(len(counts_all)), counts_all)
+    counts = np.bincount(rows[keep], minlength=len(counts_all))
+    bought = counts > 0
+    indptr = np.concatenate([[0], np.cumsum(counts[bought])])
+    m = sparse.csr_matrix(
+        (weights[keep].astype(np.float32), product_pos[keep].astype(np.int32), indptr),
+        shape=(int(bought.sum()), n_products),
+    )
+    ids = customer_ids.filter(pa.array(bought)) if isinstance(customer_ids, pa.Array) \
+        else np.asarray(customer_ids)[bought]
+    return _normalised(ids, m)
 
 
 class AppetenceScorer:

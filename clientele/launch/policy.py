@@ -18,8 +18,11 @@ pool at the same volume.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +39,19 @@ class Policy:
     appetence_width: float
     lookalike_floor: float
 
+    #: The parameters, in the order audience_policy lists them.
+    PARAMETERS: ClassVar[tuple[str, ...]] = (
+        "w_lookalike", "w_early_adopter", "w_appetence", "appetence_center", "appetence_width",
+        "lookalike_floor",
+    )
+
+    @classmethod
+    def from_parameters(cls, values: Mapping[str, float]) -> Policy:
+        """The policy of audience_policy's parameter rows; a parameter they lack takes
+        DEFAULT_POLICY's value (all of them when no policy could be tuned)."""
+        return dataclasses.replace(DEFAULT_POLICY, **{
+            name: float(values[name]) for name in cls.PARAMETERS if name in values})
+
     def priority(
         self, lookalike: np.ndarray, early: np.ndarray, appetence: np.ndarray
     ) -> np.ndarray:
@@ -48,6 +64,14 @@ class Policy:
             )
         score = self.w_lookalike * lookalike + self.w_early_adopter * early + self.w_appetence * fit
         return score - (lookalike < self.lookalike_floor).astype(float)
+
+
+#: The priority used when no policy can be tuned (fewer than two past launches with
+#: conversions): lookalike and rules alike, a little appetence, preferring a middle one.
+DEFAULT_POLICY = Policy(
+    w_lookalike=0.4, w_early_adopter=0.4, w_appetence=0.2, appetence_center=0.5,
+    appetence_width=0.3, lookalike_floor=0.0,
+)
 
 
 def conversion_at_volume(priority: np.ndarray, converted: np.ndarray, volume: int) -> float:

@@ -16,13 +16,13 @@ early_adopters as (
 
 ),
 
-lookalike as (
+lookalike_scores as (
 
     select * from {{ ref('int_launch__lookalike_scores') }}
 
 ),
 
-appetence as (
+collection_appetence as (
 
     select * from {{ ref('int_launch__collection_appetence') }}
 
@@ -31,6 +31,25 @@ appetence as (
 outcomes as (
 
     select * from {{ ref('int_launch__outcomes') }}
+
+),
+
+lookalike as (
+
+    select
+        *,
+        {{ launch_percentile('lookalike_raw', 'reference_collection_id') }} as lookalike_percentile
+    from lookalike_scores
+
+),
+
+appetence as (
+
+    -- Appetence is the similarity's percentile among the launch's clients who bought.
+    select
+        *,
+        {{ launch_percentile('appetence_similarity', 'reference_collection_id') }} as appetence
+    from collection_appetence
 
 ),
 

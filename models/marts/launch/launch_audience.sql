@@ -1,7 +1,8 @@
 {#- One row per client who has purchased, for the upcoming collection: the
     three scores, the audience band, the priority score of the policy tuned
-    on past launches (audience_policy), the rank, the control flag and the
-    top reasons in words. -#}
+    on past launches (int_launch__audience_priority: the formula lives in
+    clientele.launch.policy), the rank, the control flag and the top reasons
+    in words. -#}
 with
 
 scores as (
@@ -16,9 +17,9 @@ early_adopters as (
 
 ),
 
-policy as (
+priorities as (
 
-    select * from {{ ref('audience_policy') }}
+    select * from {{ ref('int_launch__audience_priority') }}
 
 ),
 
@@ -39,21 +40,6 @@ upcoming as (
     select *
     from scores
     where is_upcoming
-
-),
-
-parameters as (
-
-    -- Defaults apply when the policy could not be tuned (fewer than two past launches).
-    select
-        coalesce(max(case when item = 'w_lookalike' then value end), 0.4) as w_lookalike,
-        coalesce(max(case when item = 'w_early_adopter' then value end), 0.4) as w_early_adopter,
-        coalesce(max(case when item = 'w_appetence' then value end), 0.2) as w_appetence,
-        coalesce(max(case when item = 'appetence_center' then value end), 0.5) as appetence_center,
-        coalesce(max(case when item = 'appetence_width' then value end), 0.3) as appetence_width,
-        coalesce(max(case when item = 'lookalike_floor' then value end), 0.0) as lookalike_floor
-    from policy
-    where item_type = 'parameter'
 
 ),
 
@@ -146,23 +132,14 @@ prioritised as (
         upcoming.lookalike_band,
         upcoming.appetence_band,
         upcoming.audience_band,
-        parameters.w_lookalike * upcoming.lookalike_score
-        + parameters.w_early_adopter * upcoming.early_adopter_score
-        + parameters.w_appetence * case
-            when parameters.appetence_center < 0 then upcoming.appetence
-            else greatest(
-                    0.0,
-                    1.0 - abs(upcoming.appetence - parameters.appetence_center) / parameters.appetence_width
-                )
-        end
-        - case when upcoming.lookalike_score < parameters.lookalike_floor then 1.0 else 0.0 end
-            as priority_score,
+        priorities.priority_score,
         early_adopters.early_adopter_reason,
         tastes.top_category,
         tastes.top_material,
         tastes.top_color
     from upcoming
-    cross join parameters
+    inner join priorities
+        on upcoming.customer_id = priorities.customer_id
     left join early_adopters
         on upcoming.customer_id = early_adopters.customer_id
     left join tastes

@@ -14,18 +14,27 @@ reference_launches as (
 
 ),
 
+ranked as (
+
+    select
+        *,
+        {{ launch_percentile('lookalike_raw', 'reference_collection_id') }} as lookalike_percentile
+    from scores
+
+),
+
 upcoming as (
 
     select
-        cast(scores.customer_id as varchar) as customer_id,
-        cast(scores.reference_collection_id as varchar) as collection_id,
-        cast(scores.in_pool as boolean) as in_pool,
-        cast(scores.lookalike_raw as double) as lookalike_raw,
-        cast(scores.lookalike_score as double) as lookalike_score,
-        cast(scores.lookalike_percentile as double) as lookalike_percentile
-    from scores
+        cast(ranked.customer_id as varchar) as customer_id,
+        cast(ranked.reference_collection_id as varchar) as collection_id,
+        cast(ranked.in_pool as boolean) as in_pool,
+        cast(ranked.lookalike_raw as double) as lookalike_raw,
+        cast(ranked.lookalike_score as double) as lookalike_score,
+        cast(ranked.lookalike_percentile as double) as lookalike_percentile
+    from ranked
     inner join reference_launches
-        on scores.reference_collection_id = reference_launches.collection_id
+        on ranked.reference_collection_id = reference_launches.collection_id
     where reference_launches.is_upcoming
 
 )
