@@ -201,6 +201,57 @@ def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None =
     return picked.order(f'"{key}"').df()
 
 
+def sql_literal(value: Any) -> str:
+    """``value`` as a SQL string literal (quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sample_where(source: Source, key: str, n: int, seed: int, where: str | None = None
+                 ) -> str | None:
+    """A SQL predicate on ``key`` that keeps exactly the keys :func:`sample_keys` draws
+    (same ``source``, ``n``, ``seed`` and ``where``), so that the sample can be read
+    from any input holding that key, filtered in DuckDB; None when every key is kept.
+    On another input it keeps the same keys plus those of that input that ``where``
+    left out and that would have been drawn: filter them by the sample's keys where
+    it matters."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    keys = rel.project(f'"{key}"').distinct()
+    draw = f'hash("{key}"::varchar || \'#{int(seed)}\')'
+    ranked = keys.project(f'"{key}", {draw} as draw').order(f'draw, "{key}"')
+    if not ranked.limit(1, offset=max(int(n), 0)).fetchall():
+        return None
+    if n <= 0:
+        return "false"
+    value, threshold = ranked.limit(1, offset=int(n) - 1).fetchone()  # type: ignore[misc]
+    return (f'({draw} < {int(threshold)}::ubigint or ({draw} = {int(threshold)}::ubigint '
+            f'and "{key}" <= {sql_literal(value)}))')
+
+
+def key_batches(source: Source, key: str, batch_keys: int, where: str | None = None
+                ) -> list[str]:
+    """SQL predicates that split the distinct values of ``key`` (after ``where``) into
+    contiguous ranges of at most ``batch_keys`` values each, in key order: a large input
+    is then read one batch of clients at a time (``iter_frames(..., where=predicate)``)
+    with every row of a client in the same batch. Only the boundaries are fetched."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    step = max(1, int(batch_keys))
+    numbered = rel.project(f'"{key}"').distinct().project(
+        f'"{key}", row_number() over (order by "{key}") - 1 as position')
+    starts = [row[0] for row in numbered.filter(f"position % {step} = 0").order(
+        "position").project(f'"{key}"').fetchall()]
+    predicates = []
+    for i, start in enumerate(starts):
+        predicate = f'"{key}" >= {sql_literal(start)}'
+        if i + 1 < len(starts):
+            predicate += f' and "{key}" < {sql_literal(starts[i + 1])}'
+        predicates.append(predicate)
+    return predicates
+
+
 # --------------------------------------------------------------------------- outputs
 
 

@@ -1,6 +1,11 @@
 """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) in numpy, solved by batched
 conjugate gradient: every customer's (and every product's) system is solved at once,
 without a Python loop over customers.
+
+At scale the product factors are fitted on a sample of customers and every customer is
+then *folded in*: their factors are the exact least-squares solution given the product
+factors (one more half-sweep of ALS, solved exactly), computed batch by batch, so memory
+is bounded by the sample and the batch, not by the number of customers.
 """
 
 from __future__ import annotations
@@ -66,8 +71,8 @@ class ImplicitALS:
         seed: initialisation seed.
     """
 
-    def __init__(self, factors: int = 32, regularization: float = 0.05, alpha: float = 10.0,
-                 iterations: int = 10, cg_steps: int = 3, seed: int = 42) -> None:
+    def __init__(self, factors: int = 32, regularization: float = 0.1, alpha: float = 10.0,
+                 iterations: int = 6, cg_steps: int = 3, seed: int = 42) -> None:
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -92,6 +97,75 @@ class ImplicitALS:
                  n_users, n_items, R.nnz, self.iterations, time.perf_counter() - start)
         self.user_factors_, self.item_factors_ = X, Y
         return self
+
+    def fold_in(self, counts: sp.spmatrix, max_nonzeros: int = 16_384) -> np.ndarray:
+        """Factors (n_rows, f) of the customers whose counts over the fitted products are
+        ``counts``: for each, the exact minimiser of the ALS loss given item_factors_,
+        x_u = (B + Y_u' E_u Y_u)^-1 Y_u' c_u with B = Y'Y + lambda I, E_u = C_u - I.
+
+        A customer's factors depend only on their own row, so folding in batch by batch
+        gives the same factors as folding in everyone at once. Most customers bought a
+        few products: their system is solved through the Woodbury identity, an (n_u x
+        n_u) system instead of (f x f), customers grouped by size; those with more than
+        f products are solved directly, ``max_nonzeros`` of their (f x f) outer products
+        at a time.
+        """
+        R = sp.csr_matrix(counts, dtype=np.float32)
+        Y = self.item_factors_.astype(np.float64)
+        f = Y.shape[1]
+        B = Y.T @ Y + self.regularization * np.eye(f)
+        G = np.linalg.solve(B, Y.T).T  # Y B^-1, (n_items, f)
+        X = np.zeros((R.shape[0], f))
+        n_products = np.diff(R.indptr)
+        size = 1
+        while size <= f:
+            rows = np.flatnonzero((n_products > size // 2) & (n_products <= size))
+            for part in np.array_split(rows, max(1, len(rows) * size // max_nonzeros + 1)):
+                if len(part):
+                    X[part] = self._woodbury(R, part, size, Y, G)
+            size *= 2
+        heavy = np.flatnonzero(n_products > f)
+        for part in np.array_split(heavy, max(1, int(n_products[heavy].sum()) // max_nonzeros
+                                              + 1)):
+            if len(part):
+                X[part] = self._direct(R[part], Y, B)
+        return X.astype(self.item_factors_.dtype)
+
+    def _woodbury(self, R: sp.csr_matrix, rows: np.ndarray, size: int, Y: np.ndarray,
+                  G: np.ndarray) -> np.ndarray:
+        """Fold-in of customers with at most ``size`` products: with M = Y_u B^-1 Y_u',
+        x_u = G_u' (c_u - (E_u^-1 + M)^-1 M c_u). Padding slots point at a zero product
+        with E^-1 = 1 and c = 0, so they change nothing."""
+        block = R[rows]
+        n = len(rows)
+        slot = np.arange(block.nnz) - np.repeat(block.indptr[:-1], np.diff(block.indptr))
+        owner = np.repeat(np.arange(n), np.diff(block.indptr))
+        items = np.full((n, size), Y.shape[0])
+        items[owner, slot] = block.indices
+        extra = np.zeros((n, size))
+        extra[owner, slot] = self.alpha * np.log1p(block.data.astype(np.float64))
+        conf = np.where(items < Y.shape[0], 1.0 + extra, 0.0)
+        inv_extra = np.where(items < Y.shape[0], 1.0 / np.where(extra > 0, extra, 1.0), 1.0)
+        Y_u = np.vstack([Y, np.zeros((1, Y.shape[1]))])[items]
+        G_u = np.vstack([G, np.zeros((1, G.shape[1]))])[items]
+        M = Y_u @ G_u.transpose(0, 2, 1)
+        D = M + inv_extra[:, :, None] * np.eye(size)
+        w = conf - np.linalg.solve(D, (M @ conf[:, :, None]))[:, :, 0]
+        return (G_u.transpose(0, 2, 1) @ w[:, :, None])[:, :, 0]
+
+    def _direct(self, block: sp.csr_matrix, Y: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Fold-in by the (f x f) normal equations, for customers with many products."""
+        n, f = block.shape[0], Y.shape[1]
+        extra = self.alpha * np.log1p(block.data.astype(np.float64))  # c_ui - 1
+        items = Y[block.indices]
+        # Per customer, the sum over their products of (c_ui - 1) y_i y_i': the outer
+        # products summed row by row with a sparse (customers x nonzeros) indicator.
+        outer = (extra[:, None, None] * items[:, :, None] * items[:, None, :])
+        owner = sp.csr_matrix((np.ones(block.nnz), np.arange(block.nnz), block.indptr),
+                              shape=(n, block.nnz))
+        A = B[None] + (owner @ outer.reshape(block.nnz, f * f)).reshape(n, f, f)
+        b = sp.csr_matrix((1.0 + extra, block.indices, block.indptr), shape=block.shape) @ Y
+        return np.linalg.solve(A, b[:, :, None])[:, :, 0]
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """Scores (len(users), n_items)."""
