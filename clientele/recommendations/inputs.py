@@ -67,7 +67,9 @@ def sorted_ids(ids: pd.Series) -> pd.Index:
 def in_catalog(events: seam.Source, products: pd.Index) -> str:
     """A predicate keeping the events of catalogue products: the products seen in the
     events but outside the catalogue (discontinued, upcoming) are listed, or the
-    catalogue is, whichever is shorter; both are bounded by the product table."""
+    catalogue is, whichever is shorter; both are bounded by the product table. The list
+    is a subquery so that DuckDB hashes it (a literal IN list of 800 products took 30 s
+    on 9 million events, the subquery 0.4 s)."""
     outside = distinct_products(events, None).difference(products)
     if outside.empty:
         return "product_id is not null"
@@ -75,7 +77,8 @@ def in_catalog(events: seam.Source, products: pd.Index) -> str:
         products, "in")
     if operator == "in" and listed.empty:
         return "false"
-    return f"product_id {operator} ({', '.join(seam.sql_literal(p) for p in listed)})"
+    values = ", ".join(seam.sql_literal(p) for p in listed)
+    return f"product_id {operator} (select unnest([{values}]))"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -174,8 +174,9 @@ def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     catalog_filter = in_catalog(events, products)
 
     def parts() -> Iterator[pa.Table]:
-        for horizon in read_horizons(horizons):
-            yield from _als_horizon(events, products, horizon, catalog_filter, settings)
+        with seam.bounded_threads(settings.threads):
+            for horizon in read_horizons(horizons):
+                yield from _als_horizon(events, products, horizon, catalog_filter, settings)
 
     return seam.stream(ALS_SCHEMA, parts())
 
@@ -240,7 +241,7 @@ def _fit_lstm(events: seam.Source, products: pd.Index, known_before: pd.Timestam
         n_items=len(vocabulary), embedding_dim=settings.lstm_embedding_dim,
         hidden_dim=settings.lstm_hidden_dim, epochs=settings.lstm_epochs,
         batch_size=settings.lstm_batch_size, learning_rate=settings.lstm_learning_rate,
-        seed=settings.seed, threads=settings.lstm_threads).fit(seq)
+        seed=settings.seed, threads=settings.threads).fit(seq)
     bought = seam.as_relation(events).filter(both(known, PURCHASE) or "true").aggregate(
         "product_id, count(*) as purchases", "product_id").df()
     counts = np.zeros(len(vocabulary))
@@ -252,45 +253,55 @@ def _fit_lstm(events: seam.Source, products: pd.Index, known_before: pd.Timestam
     return _FittedLSTM(model, known_before, vocabulary, popularity_log_prior(counts), training)
 
 
-def _candidates(fitted: _FittedLSTM, seq: Sequences, penalties: set[float], m: int
+def _candidates(fitted: _FittedLSTM, seq: Sequences, depths: dict[float, int]
                 ) -> dict[float, Candidates]:
     """penalty -> top-m (vocabulary indices, scores, in the client's history) of
-    log p - penalty x log prior, for every row of ``seq``."""
-    parts: dict[float, list[Candidates]] = {p: [] for p in penalties}
+    log p - penalty x log prior, for every row of ``seq``; m = depths[penalty], capped
+    by the vocabulary."""
+    parts: dict[float, list[Candidates]] = {p: [] for p in depths}
     # Chunks of clients bound the (clients x catalogue) score matrices.
     chunk = max(64, min(2048, 2**24 // max(len(fitted.vocabulary), 1)))
     for start in range(0, len(seq.users), chunk):
         rows = np.arange(start, min(start + chunk, len(seq.users)))
         logp = fitted.model.log_proba(seq, rows)
         history = fitted.model.history_mask(seq, rows)
-        for penalty in penalties:
+        for penalty, m in depths.items():
             idx, val = top_k_indices(logp - penalty * fitted.prior, m)
             parts[penalty].append((idx, val, np.take_along_axis(history, idx.clip(0), axis=1)))
-    empty = (np.empty((0, m), dtype=np.int64), np.empty((0, m)), np.empty((0, m), dtype=bool))
     return {p: (np.vstack([c[0] for c in v]), np.vstack([c[1] for c in v]),
-                np.vstack([c[2] for c in v])) if v else empty for p, v in parts.items()}
+                np.vstack([c[2] for c in v])) if v else _no_candidates(depths[p])
+            for p, v in parts.items()}
+
+
+def _pool(settings: RecommendationSettings) -> int:
+    """Candidates per client the best-seller penalty and the exposure cap re-rank."""
+    return max(settings.candidates, PENALTY_CANDIDATES)
+
+
+def _no_candidates(m: int) -> Candidates:
+    return np.empty((0, m), dtype=np.int64), np.empty((0, m)), np.empty((0, m), dtype=bool)
 
 
 def _scored_candidates(events: seam.Source, fitted: _FittedLSTM, where: str | None,
-                       clients: ClientSample | None, penalties: set[float],
+                       clients: ClientSample | None, depths: dict[float, int],
                        settings: RecommendationSettings
                        ) -> Iterator[tuple[pd.Index, dict[float, Candidates]]]:
     """(clients, candidates per penalty) batch by batch for the clients with activity
     before the cut-off matching ``where`` (and the sample)."""
     known = f"event_date < {day(fitted.known_before)}"
-    m = min(max(settings.candidates, PENALTY_CANDIDATES), len(fitted.vocabulary))
     for batch in client_batches(events, where, settings.batch_clients, clients):
         frame = read_clients(events, EVENT_COLUMNS, both(known, batch), clients)
         customers, seq = _sequences(frame, fitted.vocabulary, settings)
         if len(customers):
-            yield customers, _candidates(fitted, seq, penalties, m)
+            yield customers, _candidates(fitted, seq, depths)
 
 
 def _stacked(parts: list[tuple[pd.Index, dict[float, Candidates]]], penalty: float
              ) -> tuple[pd.Index, Candidates]:
-    customers = pd.Index(np.concatenate([np.asarray(c) for c, _ in parts]) if parts else [])
-    arrays = tuple(np.vstack([c[penalty][i] for _, c in parts]) for i in range(3)) if parts \
-        else (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)), np.empty((0, 0), dtype=bool))
+    if not parts:
+        return pd.Index([]), _no_candidates(0)
+    customers = pd.Index(np.concatenate([np.asarray(c) for c, _ in parts]))
+    arrays = tuple(np.vstack([c[penalty][i] for _, c in parts]) for i in range(3))
     return customers, arrays  # type: ignore[return-value]
 
 
@@ -313,7 +324,8 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
                  catalog_filter)
     clients = sample_clients(events, settings.sample_clients, settings.seed, later)
     penalties = {0.0, *settings.lstm_penalty_grid}
-    parts = list(_scored_candidates(events, fitted, later, clients, penalties, settings))
+    parts = list(_scored_candidates(events, fitted, later, clients,
+                                    dict.fromkeys(penalties, _pool(settings)), settings))
     if not parts:
         return None
     customers, _ = _stacked(parts, 0.0)
@@ -342,10 +354,14 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
               if horizon.name == "backtest" else None)
     where = scored.where if scored is not None else both(horizon.before(), catalog_filter)
     variants = {"lstm": (0.0, np.inf), "lstm_debiased": (choice.penalty, choice.max_exposure)}
-    penalties = {p for p, _ in variants.values()}
+    # The raw lists are the head of the ranking; the capped ones re-rank a deeper pool.
+    depths: dict[float, int] = {}
+    for penalty, cap in variants.values():
+        depth = _pool(settings) if np.isfinite(cap) else settings.candidates
+        depths[penalty] = max(depths.get(penalty, 0), depth)
     batches: Iterator[tuple[pd.Index, dict[float, Candidates]]] | list[
         tuple[pd.Index, dict[float, Candidates]]]
-    batches = _scored_candidates(events, fitted, where, scored, penalties, settings)
+    batches = _scored_candidates(events, fitted, where, scored, depths, settings)
     thresholds = None
     if np.isfinite(choice.max_exposure):
         # The cap's thresholds are set on the lists of at most sample_clients clients;
@@ -353,9 +369,9 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
         cap_lists = scored if scored is not None else sample_clients(
             events, settings.sample_clients, settings.seed, where)
         every_list = scored is not None or not cap_lists.sampled
-        parts = list(_scored_candidates(events, fitted, where, cap_lists,
-                                        penalties if every_list else {choice.penalty},
-                                        settings))
+        parts = list(_scored_candidates(
+            events, fitted, where, cap_lists,
+            depths if every_list else {choice.penalty: _pool(settings)}, settings))
         customers, (idx, val, exempt) = _stacked(parts, choice.penalty)
         thresholds = exposure_thresholds(idx, val, EXPOSURE_K, choice.max_exposure,
                                          len(products), exempt,
@@ -400,14 +416,16 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     horizon_list = read_horizons(horizons)
 
     def parts() -> Iterator[pa.Table]:
-        choice = _validation_choice(events, products, horizon_list, catalog_filter, settings)
-        if choice is None:
-            log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure cap",
-                     settings.lstm_popularity_penalty)
-            choice = PenaltyChoice(float(settings.lstm_popularity_penalty), np.inf, [])
-        for horizon in horizon_list:
-            yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
-                                     settings)
+        with seam.bounded_threads(settings.threads):
+            choice = _validation_choice(events, products, horizon_list, catalog_filter,
+                                        settings)
+            if choice is None:
+                log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure "
+                         "cap", settings.lstm_popularity_penalty)
+                choice = PenaltyChoice(float(settings.lstm_popularity_penalty), np.inf, [])
+            for horizon in horizon_list:
+                yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
+                                         settings)
 
     return seam.stream(LSTM_SCHEMA, parts())
 
@@ -430,7 +448,8 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
         return seam.empty_table(seam.EVALUATION_SCHEMA)
     catalog_filter = in_catalog(events, products)
     clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
-    return backtest.evaluate_methods(
-        horizon, products, clients, catalog_filter, events=events, customers=customers,
-        popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
-        lstm=lstm, composed=composed, similar_variant=settings.similar_variant)
+    with seam.bounded_threads(settings.threads):
+        return backtest.evaluate_methods(
+            horizon, products, clients, catalog_filter, events=events, customers=customers,
+            popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
+            lstm=lstm, composed=composed, similar_variant=settings.similar_variant)

@@ -41,8 +41,11 @@ class RecommendationSettings(seam.AreaSettings):
             allowed for coverage; lstm_popularity_penalty without a validation cut.
         lstm_max_steps, lstm_max_events_per_step: the days of a client read, and events
             per day.
-        lstm_embedding_dim, lstm_hidden_dim, lstm_batch_size, lstm_learning_rate,
-        lstm_threads: the network and its training.
+        lstm_embedding_dim, lstm_hidden_dim, lstm_batch_size, lstm_learning_rate: the
+            network and its training.
+        threads: CPU threads of numpy's BLAS and torch in these models (dbt may run two
+            Python models at once on a 2-core machine: one each was several times faster
+            than two contending).
     """
 
     seed: int = 42
@@ -67,7 +70,7 @@ class RecommendationSettings(seam.AreaSettings):
     lstm_hidden_dim: int = 64
     lstm_batch_size: int = 256
     lstm_learning_rate: float = 0.005
-    lstm_threads: int = 1
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.similar_variant not in ("lstm", "lstm_debiased"):
