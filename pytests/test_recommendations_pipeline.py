@@ -109,7 +109,13 @@ def test_lstm_batched_scoring_equals_one_batch():
         **{**FAST.to_dict(), "batch_clients": 9})), keys)
     pd.testing.assert_frame_equal(one.drop(columns="score"), batched.drop(columns="score"))
     np.testing.assert_allclose(one["score"], batched["score"], rtol=1e-5, atol=1e-6)
-    assert set(one["variant"]) == {"lstm", "lstm_debiased"}
+    # Both variants are backtested; today's lists are the variant the composed list uses.
+    assert set(one.loc[one["horizon"] == "backtest", "variant"]) == {"lstm", "lstm_debiased"}
+    assert set(one.loc[one["horizon"] == "current", "variant"]) == {"lstm"}
+    debiased = RecommendationSettings(**{**FAST.to_dict(), "similar_variant": "lstm_debiased"})
+    both_today = pipeline.lstm_lists(events, catalog, horizons, debiased).read_all().to_pandas()
+    assert set(both_today.loc[both_today["horizon"] == "current", "variant"]) == {
+        "lstm", "lstm_debiased"}
     assert one.groupby(["horizon", "variant", "customer_id"]).size().max() == FAST.candidates
     assert (one["epochs_trained"] == 2).all()
 

@@ -33,37 +33,65 @@ KS = (3, 10, 20)
 BACKTEST = "horizon = 'backtest'"
 
 
-def ranked_array(users: pd.Index, products: pd.Index, frames: list[pd.DataFrame],
-                 k: int) -> np.ndarray:
-    """(len(users), k) product indices from ranked frames (customer_id, product_id, rank),
-    earlier frames first; a product already listed for a client is skipped."""
-    parts = []
-    for priority, frame in enumerate(frames):
-        part = frame[["customer_id", "product_id", "rank"]].copy()
-        part["priority"] = priority
-        parts.append(part)
-    lists = pd.concat(parts, ignore_index=True)
-    lists["u"] = users.get_indexer(lists["customer_id"])
-    lists["i"] = products.get_indexer(lists["product_id"])
-    lists = lists[(lists["u"] >= 0) & (lists["i"] >= 0)]
-    lists = lists.sort_values(["u", "priority", "rank", "i"], kind="stable")
-    lists = lists.drop_duplicates(["u", "i"])
-    lists["pos"] = lists.groupby("u").cumcount()
-    lists = lists[lists["pos"] < k]
-    top = np.full((len(users), k), -1, dtype=np.int64)
-    top[lists["u"].to_numpy(), lists["pos"].to_numpy()] = lists["i"].to_numpy()
+def _positions(users: pd.Index, products: pd.Index, frame: pd.DataFrame) -> np.ndarray:
+    """(len(users), width) product indices of a ranked frame (customer_id, product_id,
+    rank), in rank order (ties: product), -1 where a list is shorter."""
+    u = users.get_indexer(frame["customer_id"])
+    i = products.get_indexer(frame["product_id"])
+    ok = (u >= 0) & (i >= 0)
+    u, i, rank = u[ok], i[ok], frame["rank"].to_numpy()[ok]
+    order = np.lexsort((i, rank, u))
+    u, i = u[order], i[order]
+    position = np.arange(len(u)) - np.searchsorted(u, u, "left")
+    matrix = np.full((len(users), int(position.max()) + 1 if len(u) else 0), -1, dtype=np.int64)
+    matrix[u, position] = i
+    return matrix
+
+
+def first_distinct(candidates: np.ndarray, k: int) -> np.ndarray:
+    """(n, k): each row's first k distinct products (>= 0), in column order."""
+    n = candidates.shape[0]
+    order = np.argsort(candidates, axis=1, kind="stable")
+    grouped = np.take_along_axis(candidates, order, axis=1)
+    repeated = np.zeros_like(grouped, dtype=bool)
+    repeated[:, 1:] = grouped[:, 1:] == grouped[:, :-1]
+    duplicate = np.zeros_like(repeated)
+    np.put_along_axis(duplicate, order, repeated, axis=1)
+    keep = (candidates >= 0) & ~duplicate
+    position = np.cumsum(keep, axis=1) - 1
+    top = np.full((n, k), -1, dtype=np.int64)
+    rows, cols = np.nonzero(keep & (position < k))
+    top[rows, position[rows, cols]] = candidates[rows, cols]
     return top
 
 
-def _popularity_fallbacks(users: pd.Index, markets: pd.Series, popularity: pd.DataFrame
-                          ) -> list[pd.DataFrame]:
-    """Per evaluated client: their market's popular list, then all markets'."""
-    pop = popularity.rename(columns={"popularity_rank": "rank"})
-    clients = pd.DataFrame({"customer_id": users, "market": markets.reindex(users).fillna(
-        "(unknown)").to_numpy()})
-    by_market = clients.merge(pop[pop["market"] != "(all)"], on="market")
-    global_ = pop[pop["market"] == "(all)"]
-    by_all = clients[["customer_id"]].merge(global_, how="cross")
+def ranked_array(users: pd.Index, products: pd.Index, frames: list[pd.DataFrame | np.ndarray],
+                 k: int) -> np.ndarray:
+    """(len(users), k) product indices from ranked frames (customer_id, product_id, rank)
+    or ready (len(users), width) index matrices, earlier ones first; a product already
+    listed for a client is skipped."""
+    matrices = [f if isinstance(f, np.ndarray) else _positions(users, products, f)
+                for f in frames]
+    return first_distinct(np.hstack([np.full((len(users), 0), -1), *matrices]), k)
+
+
+def _popularity_fallbacks(users: pd.Index, products: pd.Index, markets: pd.Series,
+                          popularity: pd.DataFrame) -> list[np.ndarray]:
+    """Per evaluated client: their market's popular list, then all markets' (index
+    matrices, one list per market rather than one copy per client)."""
+    lists = {market: products.get_indexer(group.sort_values(
+        ["popularity_rank", "product_id"])["product_id"])
+        for market, group in popularity.groupby("market")}
+    width = max((len(v) for v in lists.values()), default=0)
+    names = sorted(m for m in lists if m != "(all)")
+    table = np.full((len(names) + 1, width), -1, dtype=np.int64)  # last row: no list
+    for row, name in enumerate(names):
+        table[row, :len(lists[name])] = lists[name]
+    client_market = pd.Index(names).get_indexer(
+        markets.reindex(users).fillna("(unknown)").to_numpy())
+    by_market = table[np.where(client_market >= 0, client_market, len(names))]
+    every = lists.get("(all)", np.empty(0, dtype=np.int64))
+    by_all = np.broadcast_to(every, (len(users), len(every)))
     return [by_market, by_all]
 
 
@@ -136,7 +164,7 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
     markets = markets.drop_duplicates("customer_id").set_index("customer_id")["country"]
     markets = markets.fillna("(unknown)")
 
-    fallback = _popularity_fallbacks(users, markets, seam.read_frame(
+    fallback = _popularity_fallbacks(users, products, markets, seam.read_frame(
         popularity, ["market", "product_id", "popularity_rank"], where=BACKTEST))
     rank_columns = ["customer_id", "product_id", "rank"]
     K = max(KS)

@@ -266,7 +266,8 @@ def _candidates(fitted: _FittedLSTM, seq: Sequences, depths: dict[float, int]
         logp = fitted.model.log_proba(seq, rows)
         history = fitted.model.history_mask(seq, rows)
         for penalty, m in depths.items():
-            idx, val = top_k_indices(logp - penalty * fitted.prior, m)
+            scores = logp - penalty * fitted.prior if penalty else logp  # float32 is faster
+            idx, val = top_k_indices(scores, m)
             parts[penalty].append((idx, val, np.take_along_axis(history, idx.clip(0), axis=1)))
     return {p: (np.vstack([c[0] for c in v]), np.vstack([c[1] for c in v]),
                 np.vstack([c[2] for c in v])) if v else _no_candidates(depths[p])
@@ -354,6 +355,10 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
               if horizon.name == "backtest" else None)
     where = scored.where if scored is not None else both(horizon.before(), catalog_filter)
     variants = {"lstm": (0.0, np.inf), "lstm_debiased": (choice.penalty, choice.max_exposure)}
+    if horizon.name != "backtest" and settings.similar_variant != "lstm_debiased":
+        # Today's penalised lists serve nobody unless the composed list uses them (the
+        # backtest evaluates both variants); they cost half of the scoring.
+        del variants["lstm_debiased"]
     # The raw lists are the head of the ranking; the capped ones re-rank a deeper pool.
     depths: dict[float, int] = {}
     for penalty, cap in variants.values():
@@ -363,7 +368,7 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
         tuple[pd.Index, dict[float, Candidates]]]
     batches = _scored_candidates(events, fitted, where, scored, depths, settings)
     thresholds = None
-    if np.isfinite(choice.max_exposure):
+    if "lstm_debiased" in variants and np.isfinite(choice.max_exposure):
         # The cap's thresholds are set on the lists of at most sample_clients clients;
         # when those are all the lists, their candidates are kept and listed.
         cap_lists = scored if scored is not None else sample_clients(
