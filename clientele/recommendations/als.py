@@ -104,11 +104,11 @@ class ImplicitALS:
         x_u = (B + Y_u' E_u Y_u)^-1 Y_u' c_u with B = Y'Y + lambda I, E_u = C_u - I.
 
         A customer's factors depend only on their own row, so folding in batch by batch
-        gives the same factors as folding in everyone at once. Most customers bought a
-        few products: their system is solved through the Woodbury identity, an (n_u x
-        n_u) system instead of (f x f), customers grouped by size; those with more than
-        f products are solved directly, ``max_nonzeros`` of their (f x f) outer products
-        at a time.
+        gives the same factors as folding in everyone at once. Customers are grouped by
+        their number of products n_u (padded to a power of two, ``max_nonzeros`` slots
+        at a time): up to f products, through the Woodbury identity, an (n_u x n_u)
+        system instead of (f x f) (most customers bought a few products); beyond, by the
+        (f x f) normal equations.
         """
         R = sp.csr_matrix(counts, dtype=np.float32)
         Y = self.item_factors_.astype(np.float64)
@@ -118,54 +118,51 @@ class ImplicitALS:
         X = np.zeros((R.shape[0], f))
         n_products = np.diff(R.indptr)
         size = 1
-        while size <= f:
+        while size // 2 < n_products.max(initial=0):
             rows = np.flatnonzero((n_products > size // 2) & (n_products <= size))
-            for part in np.array_split(rows, max(1, len(rows) * size // max_nonzeros + 1)):
+            for part in np.array_split(rows, len(rows) * size // max_nonzeros + 1):
                 if len(part):
-                    X[part] = self._woodbury(R, part, size, Y, G)
+                    items, extra = self._padded(R[part], size)
+                    X[part] = (self._woodbury(items, extra, Y, G) if size <= f
+                               else self._normal_equations(items, extra, Y, B))
             size *= 2
-        heavy = np.flatnonzero(n_products > f)
-        for part in np.array_split(heavy, max(1, int(n_products[heavy].sum()) // max_nonzeros
-                                              + 1)):
-            if len(part):
-                X[part] = self._direct(R[part], Y, B)
         return X.astype(self.item_factors_.dtype)
 
-    def _woodbury(self, R: sp.csr_matrix, rows: np.ndarray, size: int, Y: np.ndarray,
-                  G: np.ndarray) -> np.ndarray:
-        """Fold-in of customers with at most ``size`` products: with M = Y_u B^-1 Y_u',
-        x_u = G_u' (c_u - (E_u^-1 + M)^-1 M c_u). Padding slots point at a zero product
-        with E^-1 = 1 and c = 0, so they change nothing."""
-        block = R[rows]
-        n = len(rows)
+    def _padded(self, block: sp.csr_matrix, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, size) product indices (n_items = a zero padding product) and c_ui - 1."""
+        n_items = block.shape[1]
         slot = np.arange(block.nnz) - np.repeat(block.indptr[:-1], np.diff(block.indptr))
-        owner = np.repeat(np.arange(n), np.diff(block.indptr))
-        items = np.full((n, size), Y.shape[0])
+        owner = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        items = np.full((block.shape[0], size), n_items)
         items[owner, slot] = block.indices
-        extra = np.zeros((n, size))
+        extra = np.zeros((block.shape[0], size))
         extra[owner, slot] = self.alpha * np.log1p(block.data.astype(np.float64))
-        conf = np.where(items < Y.shape[0], 1.0 + extra, 0.0)
-        inv_extra = np.where(items < Y.shape[0], 1.0 / np.where(extra > 0, extra, 1.0), 1.0)
+        return items, extra
+
+    @staticmethod
+    def _woodbury(items: np.ndarray, extra: np.ndarray, Y: np.ndarray, G: np.ndarray
+                  ) -> np.ndarray:
+        """With M = Y_u B^-1 Y_u', x_u = G_u' (c_u - (E_u^-1 + M)^-1 M c_u). Padding
+        slots have a zero product, E^-1 = 1 and c = 0, so they change nothing."""
+        real = items < Y.shape[0]
+        conf = np.where(real, 1.0 + extra, 0.0)
+        inv_extra = np.where(real, 1.0 / np.where(extra > 0, extra, 1.0), 1.0)
         Y_u = np.vstack([Y, np.zeros((1, Y.shape[1]))])[items]
         G_u = np.vstack([G, np.zeros((1, G.shape[1]))])[items]
         M = Y_u @ G_u.transpose(0, 2, 1)
-        D = M + inv_extra[:, :, None] * np.eye(size)
+        D = M + inv_extra[:, :, None] * np.eye(items.shape[1])
         w = conf - np.linalg.solve(D, (M @ conf[:, :, None]))[:, :, 0]
         return (G_u.transpose(0, 2, 1) @ w[:, :, None])[:, :, 0]
 
-    def _direct(self, block: sp.csr_matrix, Y: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """Fold-in by the (f x f) normal equations, for customers with many products."""
-        n, f = block.shape[0], Y.shape[1]
-        extra = self.alpha * np.log1p(block.data.astype(np.float64))  # c_ui - 1
-        items = Y[block.indices]
-        # Per customer, the sum over their products of (c_ui - 1) y_i y_i': the outer
-        # products summed row by row with a sparse (customers x nonzeros) indicator.
-        outer = (extra[:, None, None] * items[:, :, None] * items[:, None, :])
-        owner = sp.csr_matrix((np.ones(block.nnz), np.arange(block.nnz), block.indptr),
-                              shape=(n, block.nnz))
-        A = B[None] + (owner @ outer.reshape(block.nnz, f * f)).reshape(n, f, f)
-        b = sp.csr_matrix((1.0 + extra, block.indices, block.indptr), shape=block.shape) @ Y
-        return np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    @staticmethod
+    def _normal_equations(items: np.ndarray, extra: np.ndarray, Y: np.ndarray,
+                          B: np.ndarray) -> np.ndarray:
+        """(B + Y_u' E_u Y_u) x_u = Y_u' c_u, for customers with many products."""
+        real = items < Y.shape[0]
+        Y_u = np.vstack([Y, np.zeros((1, Y.shape[1]))])[items]
+        A = B[None] + (Y_u.transpose(0, 2, 1) * extra[:, None, :]) @ Y_u
+        b = (Y_u.transpose(0, 2, 1) @ np.where(real, 1.0 + extra, 0.0)[:, :, None])
+        return np.linalg.solve(A, b)[:, :, 0]
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """Scores (len(users), n_items)."""
