@@ -209,6 +209,11 @@ def count_rows(source: Source, where: str | None = None) -> int:
     return int(rel.aggregate("count(*)").fetchone()[0])  # type: ignore[index]
 
 
+def _draw(key: str, seed: int) -> str:
+    """The seeded hash that ranks the keys of a sample."""
+    return f'hash("{key}"::varchar || \'#{int(seed)}\')'
+
+
 def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None = None
                 ) -> pd.DataFrame:
     """Up to ``n`` distinct values of ``key`` drawn deterministically: the same input and
@@ -218,7 +223,7 @@ def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None =
     if where:
         rel = rel.filter(where)
     keys = rel.project(f'"{key}"').distinct()
-    draw = keys.project(f'"{key}", hash("{key}"::varchar || \'#{int(seed)}\') as draw')
+    draw = keys.project(f'"{key}", {_draw(key, seed)} as draw')
     picked = draw.order(f'draw, "{key}"').limit(int(n)).project(f'"{key}"')
     return picked.order(f'"{key}"').df()
 
@@ -228,50 +233,69 @@ def sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def draw_sample(source: Source, key: str, n: int, seed: int, where: str | None = None
+                ) -> tuple[pd.Series, str | None]:
+    """The keys :func:`sample_keys` draws (sorted) and a SQL predicate on ``key`` that
+    keeps exactly them, so that the sample can be read from any input holding that key,
+    filtered in DuckDB (None when every key is kept). One top-n query. On another input
+    the predicate keeps the same keys plus those of that input that ``where`` left out
+    and that would have been drawn: filter by the keys where it matters."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    n = max(int(n), 0)
+    ranked = rel.project(f'"{key}"').distinct().project(
+        f'"{key}", {_draw(key, seed)} as draw').order(f'draw, "{key}"').limit(n + 1).df()
+    picked = ranked[key].iloc[:n].sort_values(ignore_index=True)
+    if len(ranked) <= n:
+        return picked, None
+    if n == 0:
+        return picked, "false"
+    value, threshold = ranked[key].iloc[n - 1], int(ranked["draw"].iloc[n - 1])
+    draw = _draw(key, seed)
+    return picked, (f"({draw} < {threshold}::ubigint or ({draw} = {threshold}::ubigint "
+                    f'and "{key}" <= {sql_literal(value)}))')
+
+
 def sample_where(source: Source, key: str, n: int, seed: int, where: str | None = None
                  ) -> str | None:
-    """A SQL predicate on ``key`` that keeps exactly the keys :func:`sample_keys` draws
-    (same ``source``, ``n``, ``seed`` and ``where``), so that the sample can be read
-    from any input holding that key, filtered in DuckDB; None when every key is kept.
-    On another input it keeps the same keys plus those of that input that ``where``
-    left out and that would have been drawn: filter them by the sample's keys where
-    it matters."""
-    rel = as_relation(source)
-    if where:
-        rel = rel.filter(where)
-    keys = rel.project(f'"{key}"').distinct()
-    draw = f'hash("{key}"::varchar || \'#{int(seed)}\')'
-    ranked = keys.project(f'"{key}", {draw} as draw').order(f'draw, "{key}"')
-    if not ranked.limit(1, offset=max(int(n), 0)).fetchall():
-        return None
-    if n <= 0:
-        return "false"
-    value, threshold = ranked.limit(1, offset=int(n) - 1).fetchone()  # type: ignore[misc]
-    return (f'({draw} < {int(threshold)}::ubigint or ({draw} = {int(threshold)}::ubigint '
-            f'and "{key}" <= {sql_literal(value)}))')
+    """The predicate of :func:`draw_sample` alone."""
+    return draw_sample(source, key, n, seed, where)[1]
 
 
-def key_batches(source: Source, key: str, batch_keys: int, where: str | None = None
-                ) -> list[str]:
-    """SQL predicates that split the distinct values of ``key`` (after ``where``) into
-    contiguous ranges of at most ``batch_keys`` values each, in key order: a large input
-    is then read one batch of clients at a time (``iter_frames(..., where=predicate)``)
-    with every row of a client in the same batch. Only the boundaries are fetched."""
-    rel = as_relation(source)
-    if where:
-        rel = rel.filter(where)
+def iter_key_batches(source: Source, key: str, batch_keys: int,
+                     columns: Sequence[str] | None = None, where: str | None = None,
+                     batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The input ordered by ``key``, as frames each holding every row of at most
+    ``batch_keys`` keys (a key is never split across frames): one sorted scan streamed in
+    Arrow batches, so that a large input is processed a bounded set of clients at a
+    time. Memory: one Arrow batch plus the rows of ``batch_keys`` keys."""
     step = max(1, int(batch_keys))
-    numbered = rel.project(f'"{key}"').distinct().project(
-        f'"{key}", row_number() over (order by "{key}") - 1 as position')
-    starts = [row[0] for row in numbered.filter(f"position % {step} = 0").order(
-        "position").project(f'"{key}"').fetchall()]
-    predicates = []
-    for i, start in enumerate(starts):
-        predicate = f'"{key}" >= {sql_literal(start)}'
-        if i + 1 < len(starts):
-            predicate += f' and "{key}" < {sql_literal(starts[i + 1])}'
-        predicates.append(predicate)
-    return predicates
+    parts: list[pd.DataFrame] = []
+    n_keys, last = 0, None
+    pending: pd.DataFrame | None = None
+    for frame in iter_frames(source, batch_rows, columns, where, order_by=f'"{key}"'):
+        values = frame[key].to_numpy()
+        n_keys += int((values[1:] != values[:-1]).sum()) + int(values[0] != last)
+        last = values[-1]
+        parts.append(frame)
+        if n_keys <= step:  # only keys followed by another are known to be complete
+            continue
+        pending = pd.concat(parts, ignore_index=True)
+        values = pending[key].to_numpy()
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        for first in range(0, len(starts) - step, step):
+            yield pending.iloc[starts[first]:starts[first + step]].reset_index(drop=True)
+        rest = pending.iloc[starts[(len(starts) - 1) // step * step]:]
+        parts, n_keys = [rest.reset_index(drop=True)], len(starts) - (len(starts) - 1) // step * step
+        pending = None
+    pending = pd.concat(parts, ignore_index=True) if parts else None
+    if pending is not None and len(pending):
+        values = pending[key].to_numpy()
+        starts = np.r_[np.flatnonzero(np.r_[True, values[1:] != values[:-1]]), len(values)]
+        for first in range(0, len(starts) - 1, step):
+            yield pending.iloc[starts[first]:starts[min(first + step, len(starts) - 1)]
+                               ].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- outputs

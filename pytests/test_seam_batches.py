@@ -1,5 +1,5 @@
-"""The seam's batch and sample helpers: a sample readable as a DuckDB predicate, key
-ranges that split a large input by client, and bounded BLAS/torch threads."""
+"""The seam's batch and sample helpers: a sample readable as a DuckDB predicate, an input
+streamed a bounded number of clients at a time, and bounded BLAS/torch threads."""
 
 import numpy as np
 import pandas as pd
@@ -27,15 +27,23 @@ def test_sample_where_keeps_exactly_the_sampled_keys():
         "customer_id"])
 
 
-def test_key_batches_cover_every_key_once_in_bounded_ranges():
-    predicates = seam.key_batches(ROWS, "customer_id", 120, where="amount % 2 = 0")
-    seen = [seam.read_frame(ROWS, where=f"({p}) and amount % 2 = 0") for p in predicates]
+def test_draw_sample_gives_the_keys_and_their_predicate_in_one_query():
+    keys, predicate = seam.draw_sample(ROWS, "customer_id", 37, seed=3)
+    expected = seam.sample_keys(ROWS, "customer_id", 37, seed=3)["customer_id"]
+    assert keys.tolist() == expected.tolist()
+    assert predicate == seam.sample_where(ROWS, "customer_id", 37, seed=3)
+    assert seam.draw_sample(ROWS, "customer_id", 500, seed=3)[1] is None
+
+
+def test_iter_key_batches_never_splits_a_key_and_bounds_the_keys():
+    frames = list(seam.iter_key_batches(ROWS, "customer_id", 120, where="amount % 2 = 0",
+                                        batch_rows=97))
     # Even amounts belong to the 250 even keys (three rows each).
-    assert len(predicates) == 3
-    assert all(frame["customer_id"].nunique() <= 120 for frame in seen)
-    together = pd.concat(seen)
-    assert together["customer_id"].nunique() == 250 and len(together) == 750
-    assert seam.key_batches(ROWS.iloc[:0], "customer_id", 10) == []
+    assert [f["customer_id"].nunique() for f in frames] == [120, 120, 10]
+    together = pd.concat(frames)
+    assert len(together) == 750 and together["customer_id"].nunique() == 250
+    assert together["customer_id"].is_monotonic_increasing
+    assert list(seam.iter_key_batches(ROWS.iloc[:0], "customer_id", 10)) == []
 
 
 def test_bounded_threads_restores_the_callers_threads():

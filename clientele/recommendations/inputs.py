@@ -10,7 +10,7 @@ product) is bounded by the catalogue.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,8 +99,7 @@ class ClientSample:
 def sample_clients(source: seam.Source, n: int, seed: int, where: str | None = None
                    ) -> ClientSample:
     """At most ``n`` clients of ``source`` matching ``where``, drawn by a seeded hash."""
-    predicate = seam.sample_where(source, "customer_id", n, seed, where)
-    ids = seam.sample_keys(source, "customer_id", n, seed, where)["customer_id"]
+    ids, predicate = seam.draw_sample(source, "customer_id", n, seed, where)
     return ClientSample(where, predicate, pd.Index(ids))
 
 
@@ -120,13 +119,19 @@ def read_clients(source: seam.Source, columns: Sequence[str], where: str | None,
     return pd.concat(parts, ignore_index=True)
 
 
-def client_batches(source: seam.Source, where: str | None, batch_clients: int,
-                   clients: ClientSample | None = None) -> list[str]:
-    """Predicates on customer_id, each a contiguous range (in id order) of at most
-    ``batch_clients`` of the clients of ``source`` matching ``where`` and the sample: read
-    with them (and the same sample), a large input comes one batch of clients at a time."""
+def client_frames(source: seam.Source, columns: Sequence[str], where: str | None,
+                  batch_clients: int, clients: ClientSample | None = None
+                  ) -> Iterator[pd.DataFrame]:
+    """The rows of ``source`` matching ``where`` of the sampled clients (all clients when
+    ``clients`` is None), in client order, as frames of at most ``batch_clients`` clients
+    with all their rows: one sorted scan, a bounded set of clients in memory at a time."""
     condition = both(where, clients.predicate if clients is not None else None)
-    return seam.key_batches(source, "customer_id", batch_clients, condition)
+    for frame in seam.iter_key_batches(source, "customer_id", batch_clients, columns,
+                                       condition):
+        if clients is not None:
+            frame = frame[frame["customer_id"].isin(clients.ids)]
+        if len(frame):
+            yield frame
 
 
 def distinct_products(source: seam.Source, where: str | None) -> pd.Index:
