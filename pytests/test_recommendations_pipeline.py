@@ -179,6 +179,9 @@ def test_evaluation_reads_the_evaluated_clients_and_is_typed():
     recall = frame[(frame["metric"] == "recall") & (frame["k"] == 10)
                    & (frame["segment"] == "all")].set_index("model_name")["metric_value"]
     assert recall["repurchase"] > recall["popularity"]  # the planted favourites repeat
+    at_10 = frame[(frame["metric"] == "recall") & (frame["k"] == 10)]
+    assert (at_10["ci_lower"] <= at_10["metric_value"]).all()
+    assert (at_10["metric_value"] <= at_10["ci_upper"]).all()
     # A sample of the evaluated clients: fewer clients, the same ALS and LSTM sample.
     sampled = RecommendationSettings(**{**FAST.to_dict(), "sample_clients": 40})
     small = pipeline.evaluation(**_evaluation_inputs(events, catalog, horizons, sampled),

@@ -16,6 +16,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from clientele import seam
+from clientele.intervals import mean_ci
 from clientele.recommendations.inputs import (
     ClientSample,
     Horizon,
@@ -25,11 +26,13 @@ from clientele.recommendations.inputs import (
     read_clients,
     sorted_ids,
 )
-from clientele.recommendations.metrics import evaluate_ranking
+from clientele.recommendations.metrics import evaluate_ranking, ndcg_at_k, recall_at_k
 
 log = seam.get_logger("recommendations")
 
 KS = (3, 10, 20)
+#: Recall and NDCG at this k get a 95 % bootstrap interval over the evaluated clients.
+CI_K = 10
 BACKTEST = "horizon = 'backtest'"
 
 
@@ -136,7 +139,8 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                      catalog_filter: str, *, events: seam.Source, customers: seam.Source,
                      popularity: seam.Source, repurchase: seam.Source,
                      cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
-                     composed: seam.Source, similar_variant: str = "lstm") -> pa.Table:
+                     composed: seam.Source, similar_variant: str = "lstm", seed: int = 42
+                     ) -> pa.Table:
     """model_evaluation rows for every method, k, metric and segment, over ``clients``
     (those who bought a catalogue product from the backtest cut-off to as_of, or a
     seeded sample of them)."""
@@ -215,11 +219,16 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                               ("returning", returning)):
             if not mask.any():
                 continue
+            intervals = {(metric, CI_K): mean_ci(per_client(top[mask], truth[mask], CI_K),
+                                                 seed=seed)[1:]
+                         for metric, per_client in (("recall", recall_at_k),
+                                                    ("ndcg", ndcg_at_k))}
             for row in evaluate_ranking(top[mask], truth[mask], KS, item_pop, n_train_users,
                                         n_catalog=len(products)):
-                rows_out.add(name, str(row["metric"]), float(row["value"]),
-                             is_baseline=is_baseline, k=int(row["k"]), segment=segment,
-                             n_evaluated=int(row["n"]), notes=note)
+                key = (str(row["metric"]), int(row["k"]))
+                rows_out.add(name, key[0], float(row["value"]), is_baseline=is_baseline,
+                             k=key[1], segment=segment, n_evaluated=int(row["n"]),
+                             notes=note, ci=intervals.get(key))
     training = {"lstm": ("epochs_trained", "best_epoch", "validation_recall",
                          "validation_coverage"),
                 "lstm_debiased": ("popularity_penalty", "exposure_cap", "validation_recall",

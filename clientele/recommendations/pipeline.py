@@ -456,4 +456,5 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
         return backtest.evaluate_methods(
             horizon, products, clients, catalog_filter, events=events, customers=customers,
             popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
-            lstm=lstm, composed=composed, similar_variant=settings.similar_variant)
+            lstm=lstm, composed=composed, similar_variant=settings.similar_variant,
+            seed=settings.seed)
