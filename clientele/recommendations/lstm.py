@@ -50,7 +50,7 @@ class Sequences:
 def build_sequences(
     user: np.ndarray, item: np.ndarray, event_type: np.ndarray, day: np.ndarray,
     max_steps: int = 20, max_events_per_step: int = 24, max_targets_per_step: int = 16,
-    target_horizon_days: int | None = None,
+    target_horizon_days: int | None = None, targets: bool = True,
 ) -> Sequences:
     """Vectorised construction of the padded sequences from event arrays.
 
@@ -61,6 +61,8 @@ def build_sequences(
         target_horizon_days: None = the target of a day is the next purchase day; an
             integer H = every product bought in the H days after it (the horizon the lists
             are used for), up to max_targets_per_step.
+        targets: False for sequences that are only scored (no training targets: an empty
+            last axis).
     """
     T, B, B2 = max_steps, max_events_per_step, max_targets_per_step
     # Events in (user, day, type, item) order, duplicates dropped: numpy sorts and
@@ -87,7 +89,8 @@ def build_sequences(
     keep = from_end < T
     user, day, etype, item, step = user[keep], day[keep], etype[keep], item[keep], step[keep]
     pos = T - 1 - from_end[keep]
-    users, row = np.unique(user, return_inverse=True)
+    first_of_user = np.r_[True, user[1:] != user[:-1]]  # users are sorted
+    users, row = user[first_of_user], np.cumsum(first_of_user) - 1
 
     def slot_in_step(mask: np.ndarray) -> np.ndarray:
         """Rank of each masked event within its step, in event order."""
@@ -101,6 +104,8 @@ def build_sequences(
     kept = slot < B
     items[row[kept], pos[kept], slot[kept]] = item[kept] + 1
     types[row[kept], pos[kept], slot[kept]] = etype[kept]
+    if not targets:
+        return Sequences(users, items, types, np.zeros((len(users), T, 0), dtype=np.int32))
     bought = etype == 0
     slot = slot_in_step(bought)
     kept = slot < B2
@@ -118,7 +123,7 @@ def build_sequences(
             order = np.argsort(flat == 0, axis=1, kind="stable")[:, :B2]
             targets[:, t, :order.shape[1]] = np.take_along_axis(flat, order, axis=1)
         targets[items[:, :, 0] == 0] = 0
-        return Sequences(users.astype(np.int64), items, types, targets)
+        return Sequences(users, items, types, targets)
     # Target of day t: purchases of the next purchase day after t.
     has_purchase = purchases[:, :, 0] > 0
     targets = np.zeros_like(purchases)
@@ -128,7 +133,7 @@ def build_sequences(
         targets[ok, t] = purchases[ok, next_idx[ok]]
         next_idx = np.where(has_purchase[:, t], t, next_idx)
     targets[items[:, :, 0] == 0] = 0  # padding steps predict nothing
-    return Sequences(users.astype(np.int64), items, types, targets)
+    return Sequences(users, items, types, targets)
 
 
 class _Net(nn.Module):
@@ -156,7 +161,7 @@ class _Net(nn.Module):
         present = items > 0
         bag_of_event = present.nonzero()[:, :2]
         bag_index = bag_of_event[:, 0] * T + bag_of_event[:, 1]
-        e = self.item_emb(items[present]) + self.type_emb(types[present])
+        e = self.item_emb(items[present].long()) + self.type_emb(types[present].long())
         total = torch.zeros(n * T, e.shape[1]).index_add_(0, bag_index, e)
         size = present.sum(dim=2).reshape(n * T, 1).clamp(min=1).float()
         return (total / size).reshape(n, T, -1)
@@ -206,15 +211,15 @@ class _Net(nn.Module):
         # few events of its max_events slots, and weighing every slot (zeros included)
         # cost more than the rest of the scores.
         hist_items = items[rows]
-        n, T, _ = hist_items.shape
+        n = hist_items.shape[0]
         r, t, b = (hist_items > 0).nonzero(as_tuple=True)
         age = steps[r] - t
         seen = age >= 0
         r, t, b, age = r[seen], t[seen], b[seen], age[seen].float()
         weight = (torch.exp(-age * nn.functional.softplus(self.copy_decay))
-                  * nn.functional.softplus(self.copy_type)[types[rows][r, t, b]]
+                  * nn.functional.softplus(self.copy_type)[types[rows[r], t, b].long()]
                   * self.copy_scale)
-        at = r * self.n_items + hist_items[r, t, b] - 1
+        at = r * self.n_items + hist_items[r, t, b].long() - 1
         return base.reshape(-1).scatter_add(0, at, weight).reshape(n, self.n_items)
 
 
@@ -347,8 +352,9 @@ class LSTMRecommender:
 
     def _batch_loss(self, seq: Sequences, rows: np.ndarray, mask: np.ndarray
                     ) -> tuple[torch.Tensor, int]:
-        items = torch.from_numpy(seq.items[rows]).long()
-        types = torch.from_numpy(seq.types[rows]).long()
+        # int32 day-bags: only their few real events are converted to indices.
+        items = torch.from_numpy(seq.items[rows])
+        types = torch.from_numpy(seq.types[rows])
         targets = torch.from_numpy(seq.targets[rows]).long()
         h = self.net_.hidden(items, types)
         valid = torch.from_numpy(mask[rows])
@@ -364,8 +370,8 @@ class LSTMRecommender:
         """log p(next product | history) for the given sequence rows, (len(rows), n_items)."""
         with _torch_settings(self.seed, self.threads), torch.no_grad():
             self.net_.eval()
-            items = torch.from_numpy(seq.items[rows]).long()
-            types = torch.from_numpy(seq.types[rows]).long()
+            items = torch.from_numpy(seq.items[rows])
+            types = torch.from_numpy(seq.types[rows])
             last = torch.full((len(rows),), items.shape[1] - 1, dtype=torch.long)
             logits = self.net_.logits(items, types, self.net_.last_hidden(items, types),
                                       torch.arange(len(rows)), last)

@@ -208,8 +208,8 @@ class _FittedLSTM:
         return float(history[-1]["loss"]) if history else float("nan")
 
 
-def _sequences(frame: pd.DataFrame, vocabulary: pd.Index, settings: RecommendationSettings
-               ) -> tuple[pd.Index, Sequences]:
+def _sequences(frame: pd.DataFrame, vocabulary: pd.Index, settings: RecommendationSettings,
+               targets: bool = False) -> tuple[pd.Index, Sequences]:
     """(customer of each row, day-bag sequences) of the events in ``frame``."""
     frame = frame[frame["product_id"].isin(vocabulary)]
     customers = sorted_ids(frame["customer_id"])
@@ -217,7 +217,8 @@ def _sequences(frame: pd.DataFrame, vocabulary: pd.Index, settings: Recommendati
     seq = build_sequences(
         customers.get_indexer(frame["customer_id"]), vocabulary.get_indexer(frame["product_id"]),
         frame["event_type"].map(EVENT_TYPES).to_numpy(), days.to_numpy(),
-        max_steps=settings.lstm_max_steps, max_events_per_step=settings.lstm_max_events_per_step)
+        max_steps=settings.lstm_max_steps, max_events_per_step=settings.lstm_max_events_per_step,
+        targets=targets)
     return customers[seq.users], seq
 
 
@@ -236,7 +237,7 @@ def _fit_lstm(events: seam.Source, products: pd.Index, known_before: pd.Timestam
         "active_days >= 2 and purchases >= 1")
     trained_on = sample_clients(eligible, settings.lstm_training_clients, settings.seed)
     _, seq = _sequences(read_clients(events, EVENT_COLUMNS, known, trained_on), vocabulary,
-                        settings)
+                        settings, targets=True)
     model = LSTMRecommender(
         n_items=len(vocabulary), embedding_dim=settings.lstm_embedding_dim,
         hidden_dim=settings.lstm_hidden_dim, epochs=settings.lstm_epochs,
@@ -253,22 +254,26 @@ def _fit_lstm(events: seam.Source, products: pd.Index, known_before: pd.Timestam
     return _FittedLSTM(model, known_before, vocabulary, popularity_log_prior(counts), training)
 
 
-def _candidates(fitted: _FittedLSTM, seq: Sequences, depths: dict[float, int]
-                ) -> dict[float, Candidates]:
+def _candidates(fitted: _FittedLSTM, seq: Sequences, depths: dict[float, int],
+                own: set[float]) -> dict[float, Candidates]:
     """penalty -> top-m (vocabulary indices, scores, in the client's history) of
     log p - penalty x log prior, for every row of ``seq``; m = depths[penalty], capped
-    by the vocabulary."""
+    by the vocabulary. Whether a candidate is in the client's history (what the exposure
+    cap exempts) is only looked up for the penalties in ``own`` (False elsewhere)."""
     parts: dict[float, list[Candidates]] = {p: [] for p in depths}
-    # Chunks of clients bound the (clients x catalogue) score matrices.
-    chunk = max(64, min(2048, 2**24 // max(len(fitted.vocabulary), 1)))
+    # Chunks of clients bound the (clients x catalogue) score matrices (32 MB of float32).
+    chunk = max(64, min(8192, 2**23 // max(len(fitted.vocabulary), 1)))
     for start in range(0, len(seq.users), chunk):
         rows = np.arange(start, min(start + chunk, len(seq.users)))
         logp = fitted.model.log_proba(seq, rows)
-        history = fitted.model.history_mask(seq, rows)
+        history = fitted.model.history_mask(seq, rows) if own else None
         for penalty, m in depths.items():
             scores = logp - penalty * fitted.prior if penalty else logp  # float32 is faster
             idx, val = top_k_indices(scores, m)
-            parts[penalty].append((idx, val, np.take_along_axis(history, idx.clip(0), axis=1)))
+            exempt = (np.take_along_axis(history, idx.clip(0), axis=1)
+                      if history is not None and penalty in own
+                      else np.zeros(idx.shape, dtype=bool))
+            parts[penalty].append((idx, val, exempt))
     return {p: (np.vstack([c[0] for c in v]), np.vstack([c[1] for c in v]),
                 np.vstack([c[2] for c in v])) if v else _no_candidates(depths[p])
             for p, v in parts.items()}
@@ -285,14 +290,14 @@ def _no_candidates(m: int) -> Candidates:
 
 def _scored_candidates(events: seam.Source, fitted: _FittedLSTM, known: str | None,
                        clients: ClientSample | None, depths: dict[float, int],
-                       settings: RecommendationSettings
+                       own: set[float], settings: RecommendationSettings
                        ) -> Iterator[tuple[pd.Index, dict[float, Candidates]]]:
     """(clients, candidates per penalty) batch by batch for the sampled clients (every
     client when None) with events ``known`` before the model's cut-off."""
     for frame in client_frames(events, EVENT_COLUMNS, known, settings.batch_clients, clients):
         customers, seq = _sequences(frame, fitted.vocabulary, settings)
         if len(customers):
-            yield customers, _candidates(fitted, seq, depths)
+            yield customers, _candidates(fitted, seq, depths, own)
 
 
 def _stacked(parts: list[tuple[pd.Index, dict[float, Candidates]]], penalty: float
@@ -325,7 +330,8 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
     penalties = {0.0, *settings.lstm_penalty_grid}
     known = both(f"event_date < {day(validation_cut)}", catalog_filter)
     parts = list(_scored_candidates(events, fitted, known, clients,
-                                    dict.fromkeys(penalties, _pool(settings)), settings))
+                                    dict.fromkeys(penalties, _pool(settings)), penalties,
+                                    settings))
     if not parts:
         return None
     customers, _ = _stacked(parts, 0.0)
@@ -365,7 +371,8 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
         depths[penalty] = max(depths.get(penalty, 0), depth)
     batches: Iterator[tuple[pd.Index, dict[float, Candidates]]] | list[
         tuple[pd.Index, dict[float, Candidates]]]
-    batches = _scored_candidates(events, fitted, known, scored, depths, settings)
+    own = {p for p, cap in variants.values() if np.isfinite(cap)}
+    batches = _scored_candidates(events, fitted, known, scored, depths, own, settings)
     thresholds = None
     if "lstm_debiased" in variants and np.isfinite(choice.max_exposure):
         # The cap's thresholds are set on the lists of at most sample_clients clients;
@@ -375,7 +382,7 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
         every_list = scored is not None or not cap_lists.sampled
         parts = list(_scored_candidates(
             events, fitted, known, cap_lists,
-            depths if every_list else {choice.penalty: _pool(settings)}, settings))
+            depths if every_list else {choice.penalty: _pool(settings)}, own, settings))
         customers, (idx, val, exempt) = _stacked(parts, choice.penalty)
         thresholds = exposure_thresholds(idx, val, EXPOSURE_K, choice.max_exposure,
                                          len(products), exempt,

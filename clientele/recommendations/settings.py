@@ -51,7 +51,7 @@ class RecommendationSettings(seam.AreaSettings):
     seed: int = 42
     candidates: int = 30
     similar_variant: str = "lstm"
-    sample_clients: int = 50_000
+    sample_clients: int = 20_000
     batch_clients: int = 50_000
     als_factors: int = 32
     als_iterations: int = 6
