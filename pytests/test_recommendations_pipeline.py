@@ -120,6 +120,21 @@ def test_lstm_batched_scoring_equals_one_batch():
     assert (one["epochs_trained"] == 2).all()
 
 
+def test_lstm_lists_today_the_clients_the_composed_list_gives_a_similar_slot():
+    """A client whose last purchase is older than inactive_days gets a win-back list in
+    the composed list: no LSTM list today; the backtest still lists every evaluated
+    client."""
+    events, catalog, horizons = _events(), _catalog(), _horizons()
+    old = events[events["customer_id"] == "C0000"].copy()
+    old["customer_id"] = "C9999"
+    old["event_date"] = dt.date(2023, 3, 1)
+    old["occurred_at"] = pd.Timestamp("2023-03-01")
+    lists = pipeline.lstm_lists(pd.concat([events, old]), catalog, horizons,
+                                FAST).read_all().to_pandas()
+    today = set(lists.loc[lists["horizon"] == "current", "customer_id"])
+    assert "C9999" not in today and today == set(events["customer_id"])
+
+
 def test_lstm_trains_on_a_capped_sample_and_is_deterministic():
     events, catalog, horizons = _events(), _catalog(), _horizons()
     capped = RecommendationSettings(**{**FAST.to_dict(), "lstm_training_clients": 50})

@@ -290,11 +290,18 @@ def _no_candidates(m: int) -> Candidates:
 
 def _scored_candidates(events: seam.Source, fitted: _FittedLSTM, known: str | None,
                        clients: ClientSample | None, depths: dict[float, int],
-                       own: set[float], settings: RecommendationSettings
+                       own: set[float], settings: RecommendationSettings,
+                       bought_since: pd.Timestamp | None = None
                        ) -> Iterator[tuple[pd.Index, dict[float, Candidates]]]:
     """(clients, candidates per penalty) batch by batch for the sampled clients (every
-    client when None) with events ``known`` before the model's cut-off."""
+    client when None) with events ``known`` before the model's cut-off; with
+    ``bought_since``, only the clients with a purchase since then."""
     for frame in client_frames(events, EVENT_COLUMNS, known, settings.batch_clients, clients):
+        if bought_since is not None:
+            recent = frame.loc[(frame["event_type"] == "purchase")
+                               & (pd.to_datetime(frame["event_date"]) >= bought_since),
+                               "customer_id"]
+            frame = frame[frame["customer_id"].isin(recent.unique())]
         customers, seq = _sequences(frame, fitted.vocabulary, settings)
         if len(customers):
             yield customers, _candidates(fitted, seq, depths, own)
@@ -359,6 +366,12 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
     scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
               if horizon.name == "backtest" else None)
     known = both(horizon.before(), catalog_filter)
+    # Today's lists: the clients whose composed list has a similar slot (a purchase in the
+    # last inactive_days; any product counts, as in the composed list).
+    since = (None if scored is not None
+             else horizon.known_before - pd.Timedelta(days=settings.inactive_days))
+    if since is not None:
+        known = horizon.before()
     variants = {"lstm": (0.0, np.inf), "lstm_debiased": (choice.penalty, choice.max_exposure)}
     if horizon.name != "backtest" and settings.similar_variant != "lstm_debiased":
         # Today's penalised lists serve nobody unless the composed list uses them (the
@@ -372,17 +385,18 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
     batches: Iterator[tuple[pd.Index, dict[float, Candidates]]] | list[
         tuple[pd.Index, dict[float, Candidates]]]
     own = {p for p, cap in variants.values() if np.isfinite(cap)}
-    batches = _scored_candidates(events, fitted, known, scored, depths, own, settings)
+    batches = _scored_candidates(events, fitted, known, scored, depths, own, settings, since)
     thresholds = None
     if "lstm_debiased" in variants and np.isfinite(choice.max_exposure):
         # The cap's thresholds are set on the lists of at most sample_clients clients;
         # when those are all the lists, their candidates are kept and listed.
         cap_lists = scored if scored is not None else sample_clients(
-            events, settings.sample_clients, settings.seed, known)
+            events, settings.sample_clients, settings.seed,
+            both(PURCHASE, f"event_date >= {day(since)}", horizon.before()))
         every_list = scored is not None or not cap_lists.sampled
         parts = list(_scored_candidates(
             events, fitted, known, cap_lists,
-            depths if every_list else {choice.penalty: _pool(settings)}, own, settings))
+            depths if every_list else {choice.penalty: _pool(settings)}, own, settings, since))
         customers, (idx, val, exempt) = _stacked(parts, choice.penalty)
         thresholds = exposure_thresholds(idx, val, EXPOSURE_K, choice.max_exposure,
                                          len(products), exempt,

@@ -25,6 +25,10 @@ class RecommendationSettings(seam.AreaSettings):
         candidates: products kept per client and horizon by ALS and the LSTM.
         similar_variant: the LSTM variant filling the composed list's similar slot (the
             evaluation continues the composed list with it).
+        inactive_days: a client with no purchase for this many days is inactive: the
+            composed list gives them a win-back list instead of the LSTM's, so today's
+            LSTM lists are made for the others only (the backtest lists for every
+            evaluated client).
         sample_clients: at most this many clients (a seeded sample) where a figure needs
             clients, not all of them: the backtest's evaluated clients (and so the ALS and
             LSTM backtest lists), the LSTM's validation clients, and the lists on which the
@@ -51,6 +55,7 @@ class RecommendationSettings(seam.AreaSettings):
     seed: int = 42
     candidates: int = 30
     similar_variant: str = "lstm"
+    inactive_days: int = 365
     sample_clients: int = 20_000
     batch_clients: int = 50_000
     als_factors: int = 32
