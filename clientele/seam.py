@@ -34,6 +34,7 @@ A dbt Python model (``python_models/<area>/int_<area>__*.py``) is glue of a doze
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -47,6 +48,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 Source = duckdb.DuckDBPyRelation | pd.DataFrame | pa.Table
 
@@ -133,6 +135,26 @@ class AreaSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@contextlib.contextmanager
+def bounded_threads(threads: int) -> Iterator[None]:
+    """numpy's BLAS (and OpenMP) and, when loaded, torch limited to ``threads`` threads,
+    restored afterwards. dbt may run two Python models at once on a small machine: two
+    BLAS threads each contending for two cores made a numpy product six times slower
+    than one (measured on the shared 2-core machine under load). Wrap a generator's loop
+    in it to cover work done while dbt consumes a stream."""
+    threads = max(1, int(threads))
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None and previous is not None:
+            torch.set_num_threads(previous)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -251,16 +273,9 @@ def sample_filter(source: Source, key: str, n: int, seed: int, where: str | None
     """A SQL predicate keeping the keys :func:`sample_keys` draws, for any relation that
     holds ``key`` (the clients' orders, events...), so a sample is filtered in DuckDB
     without joining across connections. None when all keys fit in ``n``."""
-    rel = as_relation(source)
-    if where:
-        rel = rel.filter(where)
-    keys = rel.filter(f'"{key}" is not null').project(f'"{key}"').distinct()
-    draws = keys.project(f"{_draw(key, seed)} as draw").order("draw")
-    row = draws.limit(1, offset=int(n)).fetchone()
-    if row is None:
-        return None
-    # The (n + 1)-th smallest draw: keys below it are the sample (ties need a hash collision).
-    return f"{_draw(key, seed)} < {int(row[0])}"
+    not_null = f'"{key}" is not null'
+    return draw_sample(source, key, n, seed,
+                       f"({where}) and {not_null}" if where else not_null)[1]
 
 
 def key_ranges(source: Source, key: str, batch_keys: int, where: str | None = None
@@ -390,6 +405,65 @@ def _group_key(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime | np.datetime64):
         return pd.Timestamp(value)
     return value
+
+
+def draw_sample(source: Source, key: str, n: int, seed: int, where: str | None = None
+                ) -> tuple[pd.Series, str | None]:
+    """The keys :func:`sample_keys` draws (sorted) and a SQL predicate on ``key`` that
+    keeps exactly them, so that the sample can be read from any input holding that key,
+    filtered in DuckDB (None when every key is kept). One top-n query. On another input
+    the predicate keeps the same keys plus those of that input that ``where`` left out
+    and that would have been drawn: filter by the keys where it matters."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    n = max(int(n), 0)
+    ranked = rel.project(f'"{key}"').distinct().project(
+        f'"{key}", {_draw(key, seed)} as draw').order(f'draw, "{key}"').limit(n + 1).df()
+    picked = ranked[key].iloc[:n].sort_values(ignore_index=True)
+    if len(ranked) <= n:
+        return picked, None
+    if n == 0:
+        return picked, "false"
+    value, threshold = ranked[key].iloc[n - 1], int(ranked["draw"].iloc[n - 1])
+    draw = _draw(key, seed)
+    return picked, (f"({draw} < {threshold}::ubigint or ({draw} = {threshold}::ubigint "
+                    f'and "{key}" <= {sql_literal(value)}))')
+
+
+def iter_key_batches(source: Source, key: str, batch_keys: int,
+                     columns: Sequence[str] | None = None, where: str | None = None,
+                     batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The input ordered by ``key``, as frames each holding every row of at most
+    ``batch_keys`` keys (a key is never split across frames): one sorted scan streamed in
+    Arrow batches, so that a large input is processed a bounded set of clients at a
+    time. Memory: one Arrow batch plus the rows of ``batch_keys`` keys."""
+    step = max(1, int(batch_keys))
+    parts: list[pd.DataFrame] = []
+    n_keys, last = 0, None
+    pending: pd.DataFrame | None = None
+    for frame in iter_frames(source, batch_rows, columns, where, order_by=f'"{key}"'):
+        values = frame[key].to_numpy()
+        n_keys += int((values[1:] != values[:-1]).sum()) + int(values[0] != last)
+        last = values[-1]
+        parts.append(frame)
+        if n_keys <= step:  # only keys followed by another are known to be complete
+            continue
+        pending = pd.concat(parts, ignore_index=True)
+        values = pending[key].to_numpy()
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        for first in range(0, len(starts) - step, step):
+            yield pending.iloc[starts[first]:starts[first + step]].reset_index(drop=True)
+        rest = pending.iloc[starts[(len(starts) - 1) // step * step]:]
+        parts, n_keys = [rest.reset_index(drop=True)], len(starts) - (len(starts) - 1) // step * step
+        pending = None
+    pending = pd.concat(parts, ignore_index=True) if parts else None
+    if pending is not None and len(pending):
+        values = pending[key].to_numpy()
+        starts = np.r_[np.flatnonzero(np.r_[True, values[1:] != values[:-1]]), len(values)]
+        for first in range(0, len(starts) - 1, step):
+            yield pending.iloc[starts[first]:starts[min(first + step, len(starts) - 1)]
+                               ].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- outputs

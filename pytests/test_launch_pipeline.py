@@ -325,7 +325,7 @@ def test_a_launch_with_too_small_a_pool_is_skipped(world):
     assert set(models.column("reference_collection_id").to_pylist()) == {"L2", "NEW"}
 
 
-def test_iter_groups_never_splits_a_client_and_sample_where_matches_sample_keys(world):
+def test_iter_groups_never_splits_a_client_and_sample_filter_matches_sample_keys(world):
     purchases = seam.as_relation(world["purchases"].query("reference_collection_id == 'L1'"))
     batches = list(seam.iter_groups(purchases, "customer_id", batch_rows=10))
     seen = [set(b["customer_id"]) for b in batches]

@@ -3,7 +3,12 @@
 import numpy as np
 import scipy.sparse as sp
 
-from clientele.recommendations.diversity import choose_penalty, exposure_capped
+from clientele.recommendations.diversity import (
+    apply_exposure_thresholds,
+    choose_penalty,
+    exposure_capped,
+    exposure_thresholds,
+)
 from clientele.recommendations.metrics import best_seller_share, exposure_gini
 
 # Four lists that all rank product 0 first; product 0 scores highest for list 2.
@@ -64,3 +69,24 @@ def test_best_seller_share_and_exposure_gini():
     assert best_seller_share(top, popularity, k=2, n_best=2) == 3 / 5
     assert exposure_gini(np.array([[0], [1], [2], [3]]), 4, 1) == 0.0
     assert exposure_gini(np.array([[0], [0], [0], [0]]), 4, 1) == 0.75  # (n-1)/n at most
+
+
+def test_exposure_thresholds_set_once_apply_batch_by_batch():
+    """The cap's deferred acceptance settles on per-product thresholds: applied to the
+    lists in any batches, they give exactly the jointly capped lists, ties included
+    (identical clients score identically; the earlier client id keeps the slot)."""
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.normal(size=(120, 30)) - np.linspace(0, 2, 30), 1)
+    scores[::4] = scores[0]  # a quarter of the clients are identical
+    idx = np.argsort(-scores, axis=1, kind="stable")[:, :12]
+    val = np.take_along_axis(scores, idx, axis=1)
+    exempt = rng.random(idx.shape) < 0.1
+    keys = np.array([f"C{i:04d}" for i in range(len(idx))])
+    joint, _ = exposure_capped(idx, val, k=4, max_exposure=1.5, n_items=30, exempt=exempt)
+    thresholds = exposure_thresholds(idx, val, 4, 1.5, 30, exempt, list_keys=keys)
+    batched = np.vstack([apply_exposure_thresholds(idx[s:s + 25], val[s:s + 25], thresholds,
+                                                   exempt[s:s + 25], keys[s:s + 25])[0]
+                         for s in range(0, len(idx), 25)])
+    np.testing.assert_array_equal(batched, joint)
+    assert not np.array_equal(joint, idx)  # the cap did bind
+    assert exposure_thresholds(idx, val, 4, np.inf, 30) is None

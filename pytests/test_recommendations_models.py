@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import torch
 
 from clientele.recommendations.als import ImplicitALS
 from clientele.recommendations.evaluation import ranked_array
@@ -65,8 +66,7 @@ def test_lstm_learns_a_sequence_popularity_cannot_and_is_deterministic():
     seq = build_sequences(users[train], items[train], np.zeros(train.sum(), int), days[train],
                           max_steps=4, max_events_per_step=2)
     params = dict(n_items=n_items, embedding_dim=16, hidden_dim=16, epochs=25, threads=1,
-                  batch_size=512,
-                  time_budget_s=600, learning_rate=0.02, seed=3)
+                  batch_size=512, learning_rate=0.02, seed=3)
     model = LSTMRecommender(**params).fit(seq)
     logp = model.log_proba(seq, np.arange(len(seq.users)))
     truth = sp.csr_matrix((np.ones(len(seq.users)), (np.arange(len(seq.users)),
@@ -82,11 +82,41 @@ def test_lstm_learns_a_sequence_popularity_cannot_and_is_deterministic():
     np.testing.assert_allclose(logp, again, rtol=1e-5, atol=1e-5)
 
 
-def test_lstm_stops_at_time_budget():
+def test_lstm_scores_skip_the_padding_without_changing_them():
+    """log_proba runs the LSTM over each client's real days only (the state after padded
+    days is shared): the same scores as the full padded run."""
     users, items, days, _ = _chain_sequences()
-    seq = build_sequences(users, items, np.zeros(len(users), int), days, max_steps=4)
-    model = LSTMRecommender(n_items=12, epochs=50, time_budget_s=0.0).fit(seq)
-    assert len(model.history_) == 1 and not model.history_[0]["complete"]
+    keep = (users % 3 != 0) | (days >= 3)  # some clients with fewer active days
+    seq = build_sequences(users[keep], items[keep], np.zeros(keep.sum(), int), days[keep],
+                          max_steps=6)
+    model = LSTMRecommender(n_items=12, embedding_dim=8, hidden_dim=8, epochs=1).fit(seq)
+    rows = np.arange(len(seq.users))
+    net = model.net_.eval()
+    with torch.no_grad():
+        full = net.hidden(torch.from_numpy(seq.items).long(),
+                          torch.from_numpy(seq.types).long())[:, -1]
+        fast = net.last_hidden(torch.from_numpy(seq.items).long(),
+                               torch.from_numpy(seq.types).long())
+    np.testing.assert_allclose(full.numpy(), fast.numpy(), rtol=1e-6, atol=1e-7)
+    assert model.log_proba(seq, rows).shape == (len(rows), 12)
+
+
+def test_als_fold_in_is_the_exact_least_squares_solution():
+    R = _two_communities()
+    model = ImplicitALS(factors=4, iterations=4, seed=1).fit(R)
+    dense = R.toarray()
+    dense[3, :] = 2.0  # a client who bought every product: the direct (f x f) path
+    counts = sp.csr_matrix(dense)
+    folded = model.fold_in(counts)
+    Y = model.item_factors_.astype(float)
+    for user in (0, 1, 3):
+        row = counts[user].toarray().ravel()
+        confidence = 1 + model.alpha * np.log1p(row)
+        A = Y.T @ (confidence[:, None] * Y) + model.regularization * np.eye(4)
+        expected = np.linalg.solve(A, Y.T @ (confidence * (row > 0)))
+        np.testing.assert_allclose(folded[user], expected, rtol=1e-4, atol=1e-5)
+    halves = np.vstack([model.fold_in(counts[:50]), model.fold_in(counts[50:])])
+    np.testing.assert_array_equal(folded, halves)
 
 
 def test_ranked_array_completes_lists_without_duplicates():

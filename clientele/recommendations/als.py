@@ -1,6 +1,11 @@
 """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) in numpy, solved by batched
 conjugate gradient: every customer's (and every product's) system is solved at once,
 without a Python loop over customers.
+
+At scale the product factors are fitted on a sample of customers and every customer is
+then *folded in*: their factors are the exact least-squares solution given the product
+factors (one more half-sweep of ALS, solved exactly), computed batch by batch, so memory
+is bounded by the sample and the batch, not by the number of customers.
 """
 
 from __future__ import annotations
@@ -66,8 +71,8 @@ class ImplicitALS:
         seed: initialisation seed.
     """
 
-    def __init__(self, factors: int = 32, regularization: float = 0.05, alpha: float = 10.0,
-                 iterations: int = 10, cg_steps: int = 3, seed: int = 42) -> None:
+    def __init__(self, factors: int = 32, regularization: float = 0.1, alpha: float = 10.0,
+                 iterations: int = 6, cg_steps: int = 3, seed: int = 42) -> None:
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -92,6 +97,72 @@ class ImplicitALS:
                  n_users, n_items, R.nnz, self.iterations, time.perf_counter() - start)
         self.user_factors_, self.item_factors_ = X, Y
         return self
+
+    def fold_in(self, counts: sp.spmatrix, max_nonzeros: int = 16_384) -> np.ndarray:
+        """Factors (n_rows, f) of the customers whose counts over the fitted products are
+        ``counts``: for each, the exact minimiser of the ALS loss given item_factors_,
+        x_u = (B + Y_u' E_u Y_u)^-1 Y_u' c_u with B = Y'Y + lambda I, E_u = C_u - I.
+
+        A customer's factors depend only on their own row, so folding in batch by batch
+        gives the same factors as folding in everyone at once. Customers are grouped by
+        their number of products n_u (padded to a power of two, ``max_nonzeros`` slots
+        at a time): up to f products, through the Woodbury identity, an (n_u x n_u)
+        system instead of (f x f) (most customers bought a few products); beyond, by the
+        (f x f) normal equations.
+        """
+        R = sp.csr_matrix(counts, dtype=np.float32)
+        Y = self.item_factors_.astype(np.float64)
+        f = Y.shape[1]
+        B = Y.T @ Y + self.regularization * np.eye(f)
+        G = np.linalg.solve(B, Y.T).T  # Y B^-1, (n_items, f)
+        X = np.zeros((R.shape[0], f))
+        n_products = np.diff(R.indptr)
+        size = 1
+        while size // 2 < n_products.max(initial=0):
+            rows = np.flatnonzero((n_products > size // 2) & (n_products <= size))
+            for part in np.array_split(rows, len(rows) * size // max_nonzeros + 1):
+                if len(part):
+                    items, extra = self._padded(R[part], size)
+                    X[part] = (self._woodbury(items, extra, Y, G) if size <= f
+                               else self._normal_equations(items, extra, Y, B))
+            size *= 2
+        return X.astype(self.item_factors_.dtype)
+
+    def _padded(self, block: sp.csr_matrix, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(n, size) product indices (n_items = a zero padding product) and c_ui - 1."""
+        n_items = block.shape[1]
+        slot = np.arange(block.nnz) - np.repeat(block.indptr[:-1], np.diff(block.indptr))
+        owner = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        items = np.full((block.shape[0], size), n_items)
+        items[owner, slot] = block.indices
+        extra = np.zeros((block.shape[0], size))
+        extra[owner, slot] = self.alpha * np.log1p(block.data.astype(np.float64))
+        return items, extra
+
+    @staticmethod
+    def _woodbury(items: np.ndarray, extra: np.ndarray, Y: np.ndarray, G: np.ndarray
+                  ) -> np.ndarray:
+        """With M = Y_u B^-1 Y_u', x_u = G_u' (c_u - (E_u^-1 + M)^-1 M c_u). Padding
+        slots have a zero product, E^-1 = 1 and c = 0, so they change nothing."""
+        real = items < Y.shape[0]
+        conf = np.where(real, 1.0 + extra, 0.0)
+        inv_extra = np.where(real, 1.0 / np.where(extra > 0, extra, 1.0), 1.0)
+        Y_u = np.vstack([Y, np.zeros((1, Y.shape[1]))])[items]
+        G_u = np.vstack([G, np.zeros((1, G.shape[1]))])[items]
+        M = Y_u @ G_u.transpose(0, 2, 1)
+        D = M + inv_extra[:, :, None] * np.eye(items.shape[1])
+        w = conf - np.linalg.solve(D, (M @ conf[:, :, None]))[:, :, 0]
+        return (G_u.transpose(0, 2, 1) @ w[:, :, None])[:, :, 0]
+
+    @staticmethod
+    def _normal_equations(items: np.ndarray, extra: np.ndarray, Y: np.ndarray,
+                          B: np.ndarray) -> np.ndarray:
+        """(B + Y_u' E_u Y_u) x_u = Y_u' c_u, for customers with many products."""
+        real = items < Y.shape[0]
+        Y_u = np.vstack([Y, np.zeros((1, Y.shape[1]))])[items]
+        A = B[None] + (Y_u.transpose(0, 2, 1) * extra[:, None, :]) @ Y_u
+        b = (Y_u.transpose(0, 2, 1) @ np.where(real, 1.0 + extra, 0.0)[:, :, None])
+        return np.linalg.solve(A, b)[:, :, 0]
 
     def score(self, users: np.ndarray) -> np.ndarray:
         """Scores (len(users), n_items)."""

@@ -36,36 +36,55 @@ from clientele.recommendations.metrics import catalog_coverage, recall_at_k
 log = logging.getLogger("clientele.recommendations")
 
 
-def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: float,
-                    n_items: int, exempt: np.ndarray | None = None, max_rounds: int = 500
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Re-rank candidate lists so that no product fills more than its capped share of the heads.
+@dataclass(frozen=True)
+class ExposureThresholds:
+    """What the exposure cap's deferred acceptance settled on, per product: the score
+    and the list key (ties: the earlier list) of the last list it kept; a list keeps a
+    new product in its head only at or above that. ``score`` is -inf for a product
+    the cap never limited.
+
+    Set once on a set of lists (all of them, or a seeded sample: the cap is a share of
+    the lists, ``max_exposure x lists x k / n_items``, so a sample gives about the same
+    thresholds), then applied to every list batch by batch: a list's re-ranking depends
+    only on its own candidates and the thresholds."""
+
+    score: np.ndarray
+    key: np.ndarray
+    k: int
+
+
+def exposure_thresholds(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: float,
+                        n_items: int, exempt: np.ndarray | None = None,
+                        list_keys: np.ndarray | None = None, max_rounds: int = 500
+                        ) -> ExposureThresholds | None:
+    """Deferred acceptance of the lists' heads under the cap; None when the cap cannot bind.
 
     Args:
         idx: (n, m) candidate product indices per list, best first, -1 = none.
         val: (n, m) their scores; an over-exposed product keeps the lists that score it
-            highest (ties: the earlier list).
+            highest (ties: the earlier list, which must be the smaller list key).
         k: the capped head of each list.
         max_exposure: a product fills at most ceil(max_exposure * n * k / n_items) of the n
-            lists' heads; inf (or a cap >= n) returns the lists unchanged.
+            lists' heads; inf (or a cap >= n) leaves the lists unchanged.
         n_items: catalogue size.
         exempt: optional (n, m) boolean, True where a candidate neither counts towards nor
             is limited by the cap (the client's own products: a repurchase is personal, not
             a best-seller pushed on everyone).
-
-    Returns:
-        (indices, scores), (n, m): each list's capped head (at most k, in candidate order),
-        then its other candidates in their order. A list whose m candidates run out before
-        its head is full is completed by its displaced products, so the cap is soft there
-        (logged); more candidates or a looser cap avoid it.
+        list_keys: (n,) sortable keys of the lists in increasing order (client ids; by
+            default their positions).
     """
     idx = np.asarray(idx)
+    val = np.asarray(val)
     n = idx.shape[0]
     if not np.isfinite(max_exposure) or n == 0 or max_exposure * k * n >= n_items * n:
-        return idx.copy(), np.asarray(val).copy()
+        return None
     cap = math.ceil(max_exposure * n * k / max(n_items, 1))
     if cap >= n:
-        return idx.copy(), np.asarray(val).copy()
+        return None
+    keys = np.arange(n) if list_keys is None else np.asarray(list_keys)
+    size = max(n_items, int(idx.max()) + 1)
+    kept_score = np.full(size, -np.inf)
+    kept_row = np.full(size, -1)
     # Work on the heads only: head[r] holds the candidate columns of list r's current head,
     # next_col[r] the next candidate it would propose after a rejection.
     m = idx.shape[1]
@@ -86,15 +105,18 @@ def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: floa
         sorted_items = items[order]
         starts = np.r_[0, np.flatnonzero(np.diff(sorted_items)) + 1]
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        # A full product keeps its `cap` best lists; its threshold (the lowest kept
+        # score) only rises, so a list skips at once every later candidate that could
+        # not beat it: few rounds instead of one per displaced candidate. The last
+        # thresholds are what the lists settled on.
+        kept_last = order[rank == cap - 1]
+        kept_score[items[kept_last]] = val[r[kept_last], c[kept_last]]
+        kept_row[items[kept_last]] = r[kept_last]
         rejected = order[rank >= cap]
         if rejected.size == 0:
             break
-        # An over-exposed product keeps its `cap` best lists; its threshold (the lowest
-        # kept score) only rises, so a list skips at once every later candidate that could
-        # not beat it: few rounds instead of one per displaced candidate.
-        kept_last = order[rank == cap - 1]
-        threshold = np.full(int(idx.max()) + 2, -np.inf)
-        threshold[items[kept_last]] = val[r[kept_last], c[kept_last]]
+        threshold = np.full(size + 1, -np.inf)
+        threshold[:size] = kept_score
         rej_r, rej_c = r[rejected], c[rejected]
         lists, n_rej = np.unique(rej_r, return_counts=True)
         cand = idx[lists]
@@ -117,16 +139,60 @@ def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: floa
         head[rej_r, slot] = refill[np.searchsorted(lists, rej_r), nth]
     else:
         log.warning("exposure cap: no stable assignment after %d rounds", max_rounds)
-    in_head = np.zeros((n, m + 1), dtype=bool)
-    in_head[np.repeat(np.arange(n), k), head.ravel()] = True
-    head = in_head[:, :m]
-    short = int((head.sum(axis=1) < np.minimum(k, n_valid)).sum())
+    limited = kept_row >= 0
+    key = np.empty(size, dtype=keys.dtype)
+    key[limited] = keys[kept_row[limited]]
+    return ExposureThresholds(kept_score, key, k)
+
+
+def apply_exposure_thresholds(idx: np.ndarray, val: np.ndarray,
+                              thresholds: ExposureThresholds | None,
+                              exempt: np.ndarray | None = None,
+                              list_keys: np.ndarray | None = None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Each list's head: its first k candidates it may keep (exempt ones, or scored at or
+    above the product's threshold), then its other candidates, each in candidate order.
+    A list whose candidates run out before its head is full is completed by its
+    displaced products, so the cap is soft there (logged)."""
+    idx, val = np.asarray(idx), np.asarray(val)
+    if thresholds is None or idx.shape[0] == 0:
+        return idx.copy(), val.copy()
+    n = idx.shape[0]
+    keys = np.arange(n) if list_keys is None else np.asarray(list_keys)
+    valid = idx >= 0
+    item = np.where(valid, idx, 0)
+    limit = thresholds.score[item]
+    allowed = (val > limit) | ~np.isfinite(limit)
+    tie = valid & (val == limit) & np.isfinite(limit)
+    if tie.any():
+        rows, cols = np.nonzero(tie)
+        allowed[rows, cols] = keys[rows] <= thresholds.key[item[rows, cols]]
+    if exempt is not None:
+        allowed |= np.asarray(exempt)
+    allowed &= valid
+    head = allowed & (np.cumsum(allowed, axis=1) <= thresholds.k)
+    short = int((head.sum(axis=1) < np.minimum(thresholds.k, valid.sum(axis=1))).sum())
     if short:
-        log.info("exposure cap %g: %d of %d lists ran out of candidates and are completed "
-                 "by their displaced products", max_exposure, short, n)
+        log.info("exposure cap: %d of %d lists ran out of candidates and are completed "
+                 "by their displaced products", short, n)
     # Head first, then the rest, each in candidate order (a stable sort on "not in head").
     order = np.argsort(~head, axis=1, kind="stable")
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(val, order, axis=1)
+
+
+def exposure_capped(idx: np.ndarray, val: np.ndarray, k: int, max_exposure: float,
+                    n_items: int, exempt: np.ndarray | None = None, max_rounds: int = 500
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank candidate lists so that no product fills more than its capped share of the
+    heads (see exposure_thresholds; the lists compete among themselves).
+
+    Returns:
+        (indices, scores), (n, m): each list's capped head (at most k, in candidate order),
+        then its other candidates in their order.
+    """
+    thresholds = exposure_thresholds(idx, val, k, max_exposure, n_items, exempt,
+                                     max_rounds=max_rounds)
+    return apply_exposure_thresholds(idx, val, thresholds, exempt)
 
 
 @dataclass(frozen=True)

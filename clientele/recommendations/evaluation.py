@@ -10,130 +10,189 @@ same fallback for every method, said in the notes.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
-from clientele.recommendations.metrics import evaluate_ranking
-from clientele.recommendations.pipeline import purchase_matrix
-from clientele.recommendations.topk import chunked_top_k
-from clientele.seam import EVALUATION_SCHEMA, EvaluationRows, empty_table
+from clientele import seam
+from clientele.intervals import mean_ci
+from clientele.recommendations.inputs import (
+    ClientSample,
+    Horizon,
+    both,
+    day,
+    purchase_matrix,
+    read_clients,
+    sorted_ids,
+)
+from clientele.recommendations.metrics import evaluate_ranking, ndcg_at_k, recall_at_k
 
-log = logging.getLogger("clientele.recommendations")
+log = seam.get_logger("recommendations")
 
 KS = (3, 10, 20)
-COLUMNS = ["area", "model_name", "is_baseline", "metric", "k", "segment", "metric_value",
-           "n_evaluated", "cutoff_date", "as_of_date", "notes"]
+#: Recall and NDCG at this k get a 95 % bootstrap interval over the evaluated clients.
+CI_K = 10
+BACKTEST = "horizon = 'backtest'"
 
 
-def empty_evaluation() -> pa.Table:
-    """Correctly typed empty output."""
-    return empty_table(EVALUATION_SCHEMA)
+def _positions(users: pd.Index, products: pd.Index, frame: pd.DataFrame) -> np.ndarray:
+    """(len(users), width) product indices of a ranked frame (customer_id, product_id,
+    rank), in rank order (ties: product), -1 where a list is shorter."""
+    u = users.get_indexer(frame["customer_id"])
+    i = products.get_indexer(frame["product_id"])
+    ok = (u >= 0) & (i >= 0)
+    u, i, rank = u[ok], i[ok], frame["rank"].to_numpy()[ok]
+    order = np.lexsort((i, rank, u))
+    u, i = u[order], i[order]
+    position = np.arange(len(u)) - np.searchsorted(u, u, "left")
+    matrix = np.full((len(users), int(position.max()) + 1 if len(u) else 0), -1, dtype=np.int64)
+    matrix[u, position] = i
+    return matrix
 
 
-def ranked_array(users: pd.Index, products: pd.Index, frames: list[pd.DataFrame],
-                 k: int) -> np.ndarray:
-    """(len(users), k) product indices from ranked frames (customer_id, product_id, rank),
-    earlier frames first; a product already listed for a client is skipped."""
-    parts = []
-    for priority, frame in enumerate(frames):
-        part = frame[["customer_id", "product_id", "rank"]].copy()
-        part["priority"] = priority
-        parts.append(part)
-    lists = pd.concat(parts, ignore_index=True)
-    lists["u"] = users.get_indexer(lists["customer_id"])
-    lists["i"] = products.get_indexer(lists["product_id"])
-    lists = lists[(lists["u"] >= 0) & (lists["i"] >= 0)]
-    lists = lists.sort_values(["u", "priority", "rank"], kind="stable")
-    lists = lists.drop_duplicates(["u", "i"])
-    lists["pos"] = lists.groupby("u").cumcount()
-    lists = lists[lists["pos"] < k]
-    top = np.full((len(users), k), -1, dtype=np.int64)
-    top[lists["u"].to_numpy(), lists["pos"].to_numpy()] = lists["i"].to_numpy()
+def first_distinct(candidates: np.ndarray, k: int) -> np.ndarray:
+    """(n, k): each row's first k distinct products (>= 0), in column order."""
+    n = candidates.shape[0]
+    order = np.argsort(candidates, axis=1, kind="stable")
+    grouped = np.take_along_axis(candidates, order, axis=1)
+    repeated = np.zeros_like(grouped, dtype=bool)
+    repeated[:, 1:] = grouped[:, 1:] == grouped[:, :-1]
+    duplicate = np.zeros_like(repeated)
+    np.put_along_axis(duplicate, order, repeated, axis=1)
+    keep = (candidates >= 0) & ~duplicate
+    position = np.cumsum(keep, axis=1) - 1
+    top = np.full((n, k), -1, dtype=np.int64)
+    rows, cols = np.nonzero(keep & (position < k))
+    top[rows, position[rows, cols]] = candidates[rows, cols]
     return top
 
 
-def _popularity_fallbacks(users: pd.Index, markets: pd.Series, popularity: pd.DataFrame
-                          ) -> list[pd.DataFrame]:
-    """Per evaluated client: their market's popular list, then all markets'."""
-    pop = popularity.rename(columns={"popularity_rank": "rank"})
-    clients = pd.DataFrame({"customer_id": users, "market": markets.reindex(users).fillna(
-        "(unknown)").to_numpy()})
-    by_market = clients.merge(pop[pop["market"] != "(all)"], on="market")
-    global_ = pop[pop["market"] == "(all)"]
-    by_all = clients[["customer_id"]].merge(global_, how="cross")
+def ranked_array(users: pd.Index, products: pd.Index, frames: list[pd.DataFrame | np.ndarray],
+                 k: int) -> np.ndarray:
+    """(len(users), k) product indices from ranked frames (customer_id, product_id, rank)
+    or ready (len(users), width) index matrices, earlier ones first; a product already
+    listed for a client is skipped."""
+    matrices = [f if isinstance(f, np.ndarray) else _positions(users, products, f)
+                for f in frames]
+    return first_distinct(np.hstack([np.full((len(users), 0), -1), *matrices]), k)
+
+
+def _popularity_fallbacks(users: pd.Index, products: pd.Index, markets: pd.Series,
+                          popularity: pd.DataFrame) -> list[np.ndarray]:
+    """Per evaluated client: their market's popular list, then all markets' (index
+    matrices, one list per market rather than one copy per client)."""
+    lists = {market: products.get_indexer(group.sort_values(
+        ["popularity_rank", "product_id"])["product_id"])
+        for market, group in popularity.groupby("market")}
+    width = max((len(v) for v in lists.values()), default=0)
+    names = sorted(m for m in lists if m != "(all)")
+    table = np.full((len(names) + 1, width), -1, dtype=np.int64)  # last row: no list
+    for row, name in enumerate(names):
+        table[row, :len(lists[name])] = lists[name]
+    client_market = pd.Index(names).get_indexer(
+        markets.reindex(users).fillna("(unknown)").to_numpy())
+    by_market = table[np.where(client_market >= 0, client_market, len(names))]
+    every = lists.get("(all)", np.empty(0, dtype=np.int64))
+    by_all = np.broadcast_to(every, (len(users), len(every)))
     return [by_market, by_all]
 
 
 def cooccurrence_frame(history: sp.csr_matrix, rules: pd.DataFrame, users: pd.Index,
                        products: pd.Index, k: int) -> pd.DataFrame:
-    """Score = sum over the client's bought products of confidence(product -> candidate)."""
+    """Score = sum over the client's bought products of confidence(product -> candidate).
+    Ties are frequent (equal pair counts give equal confidences): they go to the product
+    in more orders (the likelier purchase a priori), then to the product id.
+
+    Rules and history are put in canonical order first, so that the sums do not depend on
+    the order of the rows; the scores stay sparse (only products some rule reaches), and a
+    catalogue with fewer than k products gives shorter lists."""
     a = products.get_indexer(rules["antecedent_product_id"])
     c = products.get_indexer(rules["consequent_product_id"])
     ok = (a >= 0) & (c >= 0)
-    C = sp.csr_matrix((rules["confidence"].to_numpy()[ok], (a[ok], c[ok])),
+    C = sp.csr_matrix((rules["confidence"].to_numpy(np.float64)[ok], (a[ok], c[ok])),
                       shape=(len(products), len(products)))
-    H = (history > 0).astype(np.float64).tocsr()
-    idx, val = chunked_top_k(lambda rows: (H[rows] @ C).toarray(), len(users), k,
-                             chunk_size=1024)
-    idx = np.where(val > 0, idx, -1)
-    rows = np.repeat(np.arange(len(users)), k)
-    flat = idx.ravel()
-    keep = flat >= 0
-    return pd.DataFrame({"customer_id": users[rows[keep]], "product_id": products[flat[keep]],
-                         "rank": np.tile(np.arange(1, k + 1), len(users))[keep]})
+    C.sum_duplicates()
+    C.sort_indices()
+    orders = np.zeros(len(products))
+    np.maximum.at(orders, c[ok], rules["consequent_orders"].to_numpy(np.float64)[ok])
+    H = sp.csr_matrix(history > 0, dtype=np.float64)
+    H.sort_indices()
+    scores = (H @ C).tocoo()
+    keep = scores.data > 0
+    row, col, score = scores.row[keep], scores.col[keep], scores.data[keep]
+    order = np.lexsort((col, -orders[col], -score, row))
+    row, col = row[order], col[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row, "left")
+    top = rank < k
+    return pd.DataFrame({"customer_id": users[row[top]], "product_id": products[col[top]],
+                         "rank": rank[top] + 1})
 
 
-def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.DataFrame,
-                     customers: pd.DataFrame, popularity: pd.DataFrame,
-                     repurchase: pd.DataFrame, rules: pd.DataFrame, als: pd.DataFrame,
-                     lstm: pd.DataFrame, composed: pd.DataFrame,
-                     similar_variant: str = "lstm") -> pd.DataFrame:
-    """Rows in model_evaluation's columns for every method, k, metric and segment."""
-    backtest = horizons[horizons["horizon"] == "backtest"]
-    if backtest.empty or catalog.empty:
-        log.info("recommendations_evaluation: no backtest horizon or empty catalogue")
-        return empty_evaluation()
-    cutoff = pd.Timestamp(backtest["known_before"].iloc[0])
-    as_of = pd.Timestamp(backtest["as_of_date"].iloc[0])
-    products = pd.Index(catalog["product_id"])
-    purchases = events[(events["event_type"] == "purchase")
-                       & events["product_id"].isin(products)].copy()
-    dates = pd.to_datetime(purchases["event_date"])
-    train, test = purchases[dates < cutoff], purchases[(dates >= cutoff) & (dates <= as_of)]
-    users = pd.Index(test["customer_id"].unique())
+def _backtest_lists(source: seam.Source, columns: list[str], clients: ClientSample,
+                    where: str | None = None) -> pd.DataFrame:
+    """The backtest rows of a method for the evaluated clients only."""
+    return read_clients(source, columns, both(BACKTEST, where), clients)
+
+
+def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample,
+                     catalog_filter: str, *, events: seam.Source, customers: seam.Source,
+                     popularity: seam.Source, repurchase: seam.Source,
+                     cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
+                     composed: seam.Source, similar_variant: str = "lstm", seed: int = 42
+                     ) -> pa.Table:
+    """model_evaluation rows for every method, k, metric and segment, over ``clients``
+    (those who bought a catalogue product from the backtest cut-off to as_of, or a
+    seeded sample of them)."""
+    cutoff, as_of = horizon.known_before, horizon.as_of
+    bought = "event_type = 'purchase'"
+    test = read_clients(events, ["customer_id", "product_id"], clients.where, clients)
+    users = sorted_ids(test["customer_id"])
     if len(users) == 0:
-        log.info("recommendations_evaluation: nobody bought after the cut-off %s", cutoff.date())
-        return empty_evaluation()
+        log.info("evaluation: nobody bought after the cut-off %s", cutoff.date())
+        return seam.empty_table(seam.EVALUATION_SCHEMA)
+    before = both(bought, f"event_date < {day(cutoff)}", catalog_filter)
+    train = read_clients(events, ["customer_id", "product_id"], before, clients)
     truth = purchase_matrix(test, users, products)
     history = purchase_matrix(train, users, products)
     returning = np.asarray(history.getnnz(axis=1) > 0)
-    train_buyers = train.drop_duplicates(["customer_id", "product_id"])
-    item_pop = np.bincount(products.get_indexer(train_buyers["product_id"]),
-                           minlength=len(products))
-    n_train_users = int(train["customer_id"].nunique())
-    markets = customers.set_index("customer_id")["country"].fillna("(unknown)")
-    markets = markets[~markets.index.duplicated()]
+    # Novelty's popularity: distinct training buyers per product, over every client.
+    buyers = seam.as_relation(events).filter(before or "true")
+    per_product = buyers.aggregate("product_id, count(distinct customer_id) as buyers",
+                                   "product_id").df()
+    item_pop = np.zeros(len(products), dtype=np.int64)
+    at = products.get_indexer(per_product["product_id"])
+    item_pop[at[at >= 0]] = per_product["buyers"].to_numpy()[at >= 0]
+    n_train_users = int(buyers.aggregate("count(distinct customer_id)").fetchone()[0])  # type: ignore[index]
+    markets = read_clients(customers, ["customer_id", "country"], None, clients)
+    markets = markets.drop_duplicates("customer_id").set_index("customer_id")["country"]
+    markets = markets.fillna("(unknown)")
 
-    def at(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["horizon"] == "backtest"]
-
-    fallback = _popularity_fallbacks(users, markets, at(popularity))
+    fallback = _popularity_fallbacks(users, products, markets, seam.read_frame(
+        popularity, ["market", "product_id", "popularity_rank"], where=BACKTEST))
+    rank_columns = ["customer_id", "product_id", "rank"]
     K = max(KS)
+    rules = seam.read_frame(cooccurrence, ["antecedent_product_id", "consequent_product_id",
+                                           "confidence", "consequent_orders"],
+                         where=BACKTEST)
     methods: dict[str, tuple[bool, list[pd.DataFrame], str]] = {
         "popularity": (True, [], "distinct buyers in the client's market over the popularity "
                        "window before the cut-off, then all markets"),
-        "repurchase": (True, [at(repurchase).rename(columns={"repurchase_rank": "rank"})],
+        "repurchase": (True, [_backtest_lists(
+            repurchase, ["customer_id", "product_id", "repurchase_rank"], clients).rename(
+                columns={"repurchase_rank": "rank"})],
                        "the client's own products by number of orders, then recency"),
-        "cooccurrence": (True, [cooccurrence_frame(history, at(rules), users, products, K)],
+        "cooccurrence": (True, [cooccurrence_frame(history, rules, users, products, K)],
                          "sum of confidence(bought product -> candidate) over the client's "
                          "purchases"),
-        "als": (True, [at(als)], "implicit ALS on order counts (numpy, conjugate gradient)"),
+        "als": (True, [_backtest_lists(als, rank_columns, clients)],
+                "implicit ALS on order counts (numpy, conjugate gradient; every client "
+                "folded in on the product factors)"),
     }
-    lstm_bt = at(lstm)
+    lstm_bt = _backtest_lists(lstm, ["variant", *rank_columns, "popularity_penalty",
+                                     "exposure_cap", "validation_recall", "validation_coverage",
+                                     "epochs_trained", "best_epoch", "training_sequences"],
+                              clients)
     for variant in ("lstm", "lstm_debiased"):
         rows = lstm_bt[lstm_bt["variant"] == variant]
         penalty = float(rows["popularity_penalty"].iloc[0]) if len(rows) else float("nan")
@@ -143,45 +202,45 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
                             f"best-seller penalty {penalty:g}, exposure cap {cap_text}"
                             + (" (chosen on a validation cut before the test cut-off)"
                                if variant == "lstm_debiased" else ""))
-    composed_bt = at(composed).rename(columns={"recommendation_rank": "rank"})
+    composed_bt = _backtest_lists(composed, ["customer_id", "product_id",
+                                             "recommendation_rank"], clients).rename(
+        columns={"recommendation_rank": "rank"})
     methods["composed"] = (False, [composed_bt, lstm_bt[lstm_bt["variant"] == similar_variant]],
                            "client_recommendations' composed list (similar, bought together, "
                            "novel; stock-filtered when stock exists), continued by the "
                            f"{similar_variant} ranking")
-    out = []
+    sample_note = (f"; a seeded sample of {len(users)} of the clients who bought after the "
+                   "cut-off" if clients.sampled else "")
+    rows_out = seam.EvaluationRows("recommendations", as_of_date=as_of, cutoff_date=cutoff)
     for name, (is_baseline, frames, notes) in methods.items():
         top = ranked_array(users, products, [*frames, *fallback], K)
-        note = notes + "; lists completed by market popularity"
+        note = notes + "; lists completed by market popularity" + sample_note
         for segment, mask in (("all", np.ones(len(users), dtype=bool)),
                               ("returning", returning)):
             if not mask.any():
                 continue
+            intervals = {(metric, CI_K): mean_ci(per_client(top[mask], truth[mask], CI_K),
+                                                 seed=seed)[1:]
+                         for metric, per_client in (("recall", recall_at_k),
+                                                    ("ndcg", ndcg_at_k))}
             for row in evaluate_ranking(top[mask], truth[mask], KS, item_pop, n_train_users,
                                         n_catalog=len(products)):
-                out.append({"model_name": name, "is_baseline": is_baseline, "segment": segment,
-                            "metric": row["metric"], "k": row["k"],
-                            "metric_value": row["value"], "n_evaluated": row["n"],
-                            "notes": note})
-    training = {"lstm": ("seconds_per_epoch", "epochs_trained", "best_epoch", "train_seconds",
-                         "validation_recall", "validation_coverage"),
+                key = (str(row["metric"]), int(row["k"]))
+                rows_out.add(name, key[0], float(row["value"]), is_baseline=is_baseline,
+                             k=key[1], segment=segment, n_evaluated=int(row["n"]),
+                             notes=note, ci=intervals.get(key))
+    training = {"lstm": ("epochs_trained", "best_epoch", "validation_recall",
+                         "validation_coverage"),
                 "lstm_debiased": ("popularity_penalty", "exposure_cap", "validation_recall",
                                   "validation_coverage")}
     for variant, columns in training.items():
         rows = lstm_bt[lstm_bt["variant"] == variant]
         for column in columns if len(rows) else ():
-            out.append({"model_name": variant, "is_baseline": False, "segment": "training",
-                        "metric": column, "k": None,
-                        "metric_value": float(rows[column].iloc[0]),
-                        "n_evaluated": int(rows["training_sequences"].iloc[0]),
-                        "notes": "LSTM training on the backtest horizon; validation figures "
-                        "(recall, coverage at 10) on the cut before it that chose the "
-                        "best-seller penalty and exposure cap"})
-    result = pd.DataFrame(out)
-    result.insert(0, "area", "recommendations")
-    result["k"] = result["k"].astype("Int32")
-    result["n_evaluated"] = result["n_evaluated"].astype("int64")
-    result["cutoff_date"] = cutoff.date()
-    result["as_of_date"] = as_of.date()
-    rows = EvaluationRows("recommendations")
-    rows.extend(result[COLUMNS])
-    return rows.to_table()
+            value = rows[column].iloc[0]
+            rows_out.add(variant, column, None if pd.isna(value) else float(value),
+                         is_baseline=False, segment="training",
+                         n_evaluated=int(rows["training_sequences"].iloc[0]),
+                         notes="LSTM training on the backtest horizon; validation figures "
+                         "(recall, coverage at 10) on the cut before it that chose the "
+                         "best-seller penalty and exposure cap")
+    return rows_out.to_table()

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
@@ -50,8 +49,8 @@ class Sequences:
 
 def build_sequences(
     user: np.ndarray, item: np.ndarray, event_type: np.ndarray, day: np.ndarray,
-    max_steps: int = 20, max_events_per_step: int = 16, max_targets_per_step: int = 16,
-    target_horizon_days: int | None = None,
+    max_steps: int = 20, max_events_per_step: int = 24, max_targets_per_step: int = 16,
+    target_horizon_days: int | None = None, targets: bool = True,
 ) -> Sequences:
     """Vectorised construction of the padded sequences from event arrays.
 
@@ -62,37 +61,59 @@ def build_sequences(
         target_horizon_days: None = the target of a day is the next purchase day; an
             integer H = every product bought in the H days after it (the horizon the lists
             are used for), up to max_targets_per_step.
+        targets: False for sequences that are only scored (no training targets: an empty
+            last axis).
     """
     T, B, B2 = max_steps, max_events_per_step, max_targets_per_step
-    ev = pd.DataFrame({"user": user, "item": item, "etype": event_type, "day": day})
-    ev = ev.drop_duplicates().sort_values(["user", "day", "etype", "item"], kind="stable")
-    if ev.empty:
+    # Events in (user, day, type, item) order, duplicates dropped: numpy sorts and
+    # run-lengths (pandas merges and group counts cost about as much as the scoring).
+    columns = [np.asarray(a, dtype=np.int64) for a in (user, day, event_type, item)]
+    order = np.lexsort(columns[::-1])
+    user, day, etype, item = (a[order] for a in columns)
+    if len(user):
+        fresh = np.r_[True, (np.diff(user) != 0) | (np.diff(day) != 0)
+                      | (np.diff(etype) != 0) | (np.diff(item) != 0)]
+        user, day, etype, item = user[fresh], day[fresh], etype[fresh], item[fresh]
+    if len(user) == 0:
         empty = np.zeros((0, T, B), dtype=np.int32)
         return Sequences(np.zeros(0, dtype=np.int64), empty, empty,
                          np.zeros((0, T, B2), dtype=np.int32))
-    steps = ev[["user", "day"]].drop_duplicates()
-    steps["from_end"] = steps.groupby("user").cumcount(ascending=False)
-    ev = ev.merge(steps, on=["user", "day"])
-    ev = ev[ev["from_end"] < T]
-    ev["pos"] = T - 1 - ev["from_end"]
-    users, row = np.unique(ev["user"].to_numpy(), return_inverse=True)
-    ev["row"] = row
-    ev["slot"] = ev.groupby(["row", "pos"]).cumcount()
-    kept = ev[ev["slot"] < B]
+    # Steps (a user's days), numbered from the user's last day backwards; the last T kept.
+    new_user = np.r_[True, np.diff(user) != 0]
+    new_step = new_user | np.r_[True, np.diff(day) != 0]
+    step = np.cumsum(new_step) - 1
+    # Each event's user's last step: carried back from the user's last event.
+    last_of_user = np.r_[new_user[1:], True][::-1]
+    carried = np.maximum.accumulate(np.where(last_of_user, np.arange(len(step)), 0))
+    from_end = step[::-1][carried][::-1] - step
+    keep = from_end < T
+    user, day, etype, item, step = user[keep], day[keep], etype[keep], item[keep], step[keep]
+    pos = T - 1 - from_end[keep]
+    first_of_user = np.r_[True, user[1:] != user[:-1]]  # users are sorted
+    users, row = user[first_of_user], np.cumsum(first_of_user) - 1
+
+    def slot_in_step(mask: np.ndarray) -> np.ndarray:
+        """Rank of each masked event within its step, in event order."""
+        index = np.arange(int(mask.sum()))
+        first = np.r_[True, np.diff(step[mask]) != 0]
+        return index - np.maximum.accumulate(np.where(first, index, 0))
+
     items = np.zeros((len(users), T, B), dtype=np.int32)
     types = np.zeros((len(users), T, B), dtype=np.int32)
-    r, p, s = kept["row"].to_numpy(), kept["pos"].to_numpy(), kept["slot"].to_numpy()
-    items[r, p, s] = kept["item"].to_numpy() + 1
-    types[r, p, s] = kept["etype"].to_numpy()
-    bought = ev[ev["etype"] == 0].copy()
-    bought["slot"] = bought.groupby(["row", "pos"]).cumcount()
-    bought = bought[bought["slot"] < B2]
+    slot = slot_in_step(np.ones(len(user), dtype=bool))
+    kept = slot < B
+    items[row[kept], pos[kept], slot[kept]] = item[kept] + 1
+    types[row[kept], pos[kept], slot[kept]] = etype[kept]
+    if not targets:
+        return Sequences(users, items, types, np.zeros((len(users), T, 0), dtype=np.int32))
+    bought = etype == 0
+    slot = slot_in_step(bought)
+    kept = slot < B2
     purchases = np.zeros((len(users), T, B2), dtype=np.int32)
-    purchases[bought["row"].to_numpy(), bought["pos"].to_numpy(), bought["slot"].to_numpy()] = (
-        bought["item"].to_numpy() + 1)
+    purchases[row[bought][kept], pos[bought][kept], slot[kept]] = item[bought][kept] + 1
     if target_horizon_days is not None:
         step_day = np.full((len(users), T), np.iinfo(np.int64).min // 2, dtype=np.int64)
-        step_day[ev["row"].to_numpy(), ev["pos"].to_numpy()] = ev["day"].to_numpy()
+        step_day[row, pos] = day
         targets = np.zeros_like(purchases)
         for t in range(T - 1):  # loop over time steps, vectorised over customers
             later = purchases[:, t + 1:, :].copy()
@@ -102,7 +123,7 @@ def build_sequences(
             order = np.argsort(flat == 0, axis=1, kind="stable")[:, :B2]
             targets[:, t, :order.shape[1]] = np.take_along_axis(flat, order, axis=1)
         targets[items[:, :, 0] == 0] = 0
-        return Sequences(users.astype(np.int64), items, types, targets)
+        return Sequences(users, items, types, targets)
     # Target of day t: purchases of the next purchase day after t.
     has_purchase = purchases[:, :, 0] > 0
     targets = np.zeros_like(purchases)
@@ -112,7 +133,7 @@ def build_sequences(
         targets[ok, t] = purchases[ok, next_idx[ok]]
         next_idx = np.where(has_purchase[:, t], t, next_idx)
     targets[items[:, :, 0] == 0] = 0  # padding steps predict nothing
-    return Sequences(users.astype(np.int64), items, types, targets)
+    return Sequences(users, items, types, targets)
 
 
 class _Net(nn.Module):
@@ -130,34 +151,76 @@ class _Net(nn.Module):
         self.copy_type = nn.Parameter(torch.zeros(len(EVENT_TYPES)))
         self.n_items = n_items
 
-    def hidden(self, items: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
-        # Day-bags are mostly padding (a few events in max_steps x max_events slots): embed
-        # only the real events and sum them into their bag, which made the forward and
-        # backward passes several times cheaper than embedding the padded tensor.
+    def bags(self, items: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """(n, T, embedding_dim) LSTM inputs: each day-bag's mean event embedding.
+
+        Day-bags are mostly padding (a few events in max_steps x max_events slots): only
+        the real events are embedded and summed into their bag, which made the forward
+        and backward passes several times cheaper than embedding the padded tensor."""
         n, T, _ = items.shape
         present = items > 0
         bag_of_event = present.nonzero()[:, :2]
         bag_index = bag_of_event[:, 0] * T + bag_of_event[:, 1]
-        e = self.item_emb(items[present]) + self.type_emb(types[present])
+        e = self.item_emb(items[present].long()) + self.type_emb(types[present].long())
         total = torch.zeros(n * T, e.shape[1]).index_add_(0, bag_index, e)
         size = present.sum(dim=2).reshape(n * T, 1).clamp(min=1).float()
-        out, _ = self.lstm(self.drop((total / size).reshape(n, T, -1)))
+        return (total / size).reshape(n, T, -1)
+
+    def hidden(self, items: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(self.drop(self.bags(items, types)))
         return out
+
+    def last_hidden(self, items: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        """``hidden(items, types)[:, -1]`` in eval mode, without running the LSTM over
+        each row's leading padding (most clients have a few active days of the T read).
+
+        A padded step's input is zero for every row, so the state after p padded steps
+        is one and the same for all rows: it is computed once, and each group of rows
+        with the same number of real steps (always the last ones: sequences are left
+        padded) runs the LSTM from it over its real steps only. Same arithmetic as the
+        full run, in a different batching."""
+        n, T, _ = items.shape
+        real = (items[:, :, 0] > 0).sum(dim=1)
+        size = self.lstm.hidden_size
+        state = (torch.zeros(1, 1, size), torch.zeros(1, 1, size))
+        zero_input = torch.zeros(1, 1, self.lstm.input_size)
+        after_padding = [state]
+        for _ in range(T):
+            _, state = self.lstm(zero_input, state)
+            after_padding.append(state)
+        last = torch.empty(n, size)
+        for steps in torch.unique(real).tolist():
+            rows = (real == steps).nonzero().squeeze(1)
+            h0, c0 = after_padding[T - steps]
+            if steps == 0:
+                last[rows] = h0.reshape(1, size)
+                continue
+            group = (h0.expand(1, len(rows), size).contiguous(),
+                     c0.expand(1, len(rows), size).contiguous())
+            out, _ = self.lstm(self.bags(items[rows, T - steps:], types[rows, T - steps:]),
+                               group)
+            last[rows] = out[:, -1]
+        return last
 
     def logits(self, items: torch.Tensor, types: torch.Tensor, h: torch.Tensor,
                rows: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-        """Scores over the catalogue after step `steps` of sequence `rows` of the batch."""
-        base = self.out(self.drop(h[rows, steps])) @ self.item_emb.weight[1:].T + self.bias
-        # Copy term added sparsely at the customer's own past events (padding -> column 0).
-        hist_items, hist_types = items[rows], types[rows]
-        n, T, B = hist_items.shape
-        age = (steps.view(n, 1, 1) - torch.arange(T).view(1, T, 1)).float()
-        seen = ((age >= 0) & (hist_items > 0)).float()
-        weight = (seen * torch.exp(-age.clamp(min=0) * nn.functional.softplus(self.copy_decay))
-                  * nn.functional.softplus(self.copy_type)[hist_types] * self.copy_scale)
-        padded = torch.cat([torch.zeros(n, 1), base], dim=1)
-        padded = padded.scatter_add(1, hist_items.reshape(n, -1), weight.reshape(n, -1))
-        return padded[:, 1:]
+        """Scores over the catalogue after step `steps` of sequence `rows` of the batch,
+        whose hidden states there are ``h`` (one row each)."""
+        base = self.out(self.drop(h)) @ self.item_emb.weight[1:].T + self.bias
+        # Copy term, added at the customer's own events up to the step only: a bag holds a
+        # few events of its max_events slots, and weighing every slot (zeros included)
+        # cost more than the rest of the scores.
+        hist_items = items[rows]
+        n = hist_items.shape[0]
+        r, t, b = (hist_items > 0).nonzero(as_tuple=True)
+        age = steps[r] - t
+        seen = age >= 0
+        r, t, b, age = r[seen], t[seen], b[seen], age[seen].float()
+        weight = (torch.exp(-age * nn.functional.softplus(self.copy_decay))
+                  * nn.functional.softplus(self.copy_type)[types[rows[r], t, b].long()]
+                  * self.copy_scale)
+        at = r * self.n_items + hist_items[r, t, b].long() - 1
+        return base.reshape(-1).scatter_add(0, at, weight).reshape(n, self.n_items)
 
 
 @contextlib.contextmanager
@@ -182,24 +245,23 @@ class LSTMRecommender:
     Args:
         n_items: catalogue size (product indices 0..n_items-1).
         embedding_dim, hidden_dim, dropout: network size.
-        epochs: maximum training epochs.
-        time_budget_s: training (epochs and their validation) stops after this many seconds.
+        epochs: training epochs. A fixed number rather than a time budget: where a budget
+            stopped training depended on the machine's load, and so did the model.
         batch_size, learning_rate: optimisation.
         seed: makes training reproducible (same data + seed = same scores).
         threads: torch CPU threads.
         max_validation_customers: held-out customers scored after each epoch.
     """
 
-    def __init__(self, n_items: int, embedding_dim: int = 64, hidden_dim: int = 128,
-                 dropout: float = 0.1, epochs: int = 5, time_budget_s: float = 60.0,
-                 batch_size: int = 256, learning_rate: float = 5e-3, seed: int = 42,
-                 threads: int = 2, max_validation_customers: int = 4096) -> None:
+    def __init__(self, n_items: int, embedding_dim: int = 32, hidden_dim: int = 64,
+                 dropout: float = 0.1, epochs: int = 2, batch_size: int = 256,
+                 learning_rate: float = 5e-3, seed: int = 42, threads: int = 1,
+                 max_validation_customers: int = 4096) -> None:
         self.n_items = n_items
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim
         self.dropout = dropout
         self.epochs = epochs
-        self.time_budget_s = time_budget_s
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.seed = seed
@@ -242,7 +304,6 @@ class LSTMRecommender:
                 self.net_.bias.copy_(torch.from_numpy(popularity_log_prior(counts)).float())
             opt = torch.optim.Adam(self.net_.parameters(), lr=self.learning_rate)
             best_loss = self._validation_loss(seq, val_rows, holdout)
-            start = time.perf_counter()
             best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
             self.best_epoch_ = 0
             log.info("LSTM epoch 0 (initial model): validation loss %.4f on %d customers",
@@ -250,12 +311,9 @@ class LSTMRecommender:
             train_rows = np.flatnonzero(train_mask.any(axis=1))
             for epoch in range(self.epochs):
                 self.net_.train()
-                epoch_start, total, count, stopped = time.perf_counter(), 0.0, 0, False
+                epoch_start, total, count = time.perf_counter(), 0.0, 0
                 order = rng.permutation(train_rows)
                 for b in range(0, len(order), self.batch_size):
-                    if time.perf_counter() - start > self.time_budget_s:
-                        stopped = True
-                        break
                     rows = order[b:b + self.batch_size]
                     loss, n = self._batch_loss(seq, rows, train_mask)
                     opt.zero_grad()
@@ -271,12 +329,9 @@ class LSTMRecommender:
                     best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
                 self.history_.append({"epoch": epoch + 1, "seconds": seconds,
                                       "loss": total / max(count, 1), "val_loss": val_loss,
-                                      "targets": count, "complete": not stopped})
-                log.info("LSTM epoch %d: %.1fs, loss %.4f over %d targets, validation %.4f%s",
-                         epoch + 1, seconds, total / max(count, 1), count, val_loss,
-                         " (time budget reached)" if stopped else "")
-                if stopped:
-                    break
+                                      "targets": count})
+                log.info("LSTM epoch %d: %.1fs, loss %.4f over %d targets, validation %.4f",
+                         epoch + 1, seconds, total / max(count, 1), count, val_loss)
             self.net_.load_state_dict(best_state)
             log.info("LSTM: kept epoch %d (validation loss %.4f)", self.best_epoch_, best_loss)
         return self
@@ -286,22 +341,26 @@ class LSTMRecommender:
             return float("nan")
         self.net_.eval()
         total, count = 0.0, 0
+        # One held-out pair per row: bound the (rows x catalogue) logits of a batch.
+        step = max(64, min(1024, 2**23 // max(self.n_items, 1)))
         with torch.no_grad():
-            for b in range(0, len(rows), 1024):
-                loss, n = self._batch_loss(seq, rows[b:b + 1024], mask)
+            for b in range(0, len(rows), step):
+                loss, n = self._batch_loss(seq, rows[b:b + step], mask)
                 total += float(loss) * n
                 count += n
         return total / max(count, 1)
 
     def _batch_loss(self, seq: Sequences, rows: np.ndarray, mask: np.ndarray
                     ) -> tuple[torch.Tensor, int]:
-        items = torch.from_numpy(seq.items[rows]).long()
-        types = torch.from_numpy(seq.types[rows]).long()
+        # int32 day-bags: only their few real events are converted to indices.
+        items = torch.from_numpy(seq.items[rows])
+        types = torch.from_numpy(seq.types[rows])
         targets = torch.from_numpy(seq.targets[rows]).long()
         h = self.net_.hidden(items, types)
         valid = torch.from_numpy(mask[rows])
         rows_, steps_ = valid.nonzero(as_tuple=True)
-        logp = torch.log_softmax(self.net_.logits(items, types, h, rows_, steps_), dim=1)
+        logp = torch.log_softmax(self.net_.logits(items, types, h[rows_, steps_], rows_, steps_),
+                                 dim=1)
         tgt = targets[valid]
         present = (tgt > 0).float()
         picked = logp.gather(1, (tgt - 1).clamp(min=0)) * present
@@ -311,11 +370,11 @@ class LSTMRecommender:
         """log p(next product | history) for the given sequence rows, (len(rows), n_items)."""
         with _torch_settings(self.seed, self.threads), torch.no_grad():
             self.net_.eval()
-            items = torch.from_numpy(seq.items[rows]).long()
-            types = torch.from_numpy(seq.types[rows]).long()
-            h = self.net_.hidden(items, types)
-            last = torch.full((len(rows),), h.shape[1] - 1, dtype=torch.long)
-            logits = self.net_.logits(items, types, h, torch.arange(len(rows)), last)
+            items = torch.from_numpy(seq.items[rows])
+            types = torch.from_numpy(seq.types[rows])
+            last = torch.full((len(rows),), items.shape[1] - 1, dtype=torch.long)
+            logits = self.net_.logits(items, types, self.net_.last_hidden(items, types),
+                                      torch.arange(len(rows)), last)
             return torch.log_softmax(logits, dim=1).numpy()
 
     def history_mask(self, seq: Sequences, rows: np.ndarray) -> np.ndarray:

@@ -36,7 +36,10 @@ def _hits(top_k: np.ndarray, truth: sp.spmatrix, k: int) -> np.ndarray:
     truth_keys = np.sort(coo.row.astype(np.int64) * n_items + coo.col)
     rows = np.repeat(np.arange(n_users, dtype=np.int64), top.shape[1]).reshape(top.shape)
     keys = rows * n_items + np.where(top >= 0, top, 0)
-    return np.isin(keys, truth_keys) & (top >= 0)
+    # A binary search in the sorted truth: np.isin hashed the keys, 100x slower here.
+    at = np.searchsorted(truth_keys, keys).clip(max=max(len(truth_keys) - 1, 0))
+    found = truth_keys[at] == keys if len(truth_keys) else np.zeros(keys.shape, dtype=bool)
+    return found & (top >= 0)
 
 
 def _n_relevant(truth: sp.spmatrix) -> np.ndarray:

@@ -1,25 +1,56 @@
-"""Frame-in, frame-out steps the dbt Python models call (ids <-> indices, per horizon).
+"""The recommendation area's entry module: one function per dbt Python model.
 
-Every function is vectorised over customers; loops run over horizons, methods and k.
+* :func:`als_lists` (``int_recommendations__als``): implicit ALS, the collaborative
+  baseline.
+* :func:`lstm_lists` (``int_recommendations__lstm``): the sequence model, raw and with
+  the best-seller penalty.
+* :func:`evaluation` (``int_recommendations__evaluation``): the backtest of every method,
+  in ``model_evaluation``'s rows.
+
+Each takes its inputs as DuckDB relations (``dbt.ref``; frames or Arrow tables in tests
+and notebooks) and :class:`RecommendationSettings`. Memory and time are bounded by the
+settings, not by the number of clients: models train on seeded samples of clients
+(``als_training_clients``, ``lstm_training_clients``); every client is then scored in
+batches of ``batch_clients`` read from DuckDB; the backtest and the choices made on a
+validation cut use at most ``sample_clients`` clients; the lists are returned as a
+stream of Arrow batches that dbt writes as they come.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 
+from clientele import seam
+from clientele.recommendations import evaluation as backtest
 from clientele.recommendations.als import ImplicitALS
 from clientele.recommendations.diversity import (
     Candidates,
     PenaltyChoice,
+    apply_exposure_thresholds,
     choose_penalty,
-    exposure_capped,
+    exposure_thresholds,
+)
+from clientele.recommendations.inputs import (
+    EVENT_COLUMNS,
+    ClientSample,
+    Horizon,
+    both,
+    client_frames,
+    day,
+    distinct_products,
+    in_catalog,
+    purchase_matrix,
+    read_clients,
+    read_horizons,
+    read_products,
+    sample_clients,
+    sorted_ids,
 )
 from clientele.recommendations.lstm import (
     EVENT_TYPES,
@@ -28,247 +59,423 @@ from clientele.recommendations.lstm import (
     build_sequences,
     popularity_log_prior,
 )
+from clientele.recommendations.settings import RecommendationSettings
 from clientele.recommendations.topk import chunked_top_k, top_k_indices
 
-log = logging.getLogger("clientele.recommendations")
+log = seam.get_logger("recommendations")
+
+#: The best-seller penalty re-ranks each client's best PENALTY_CANDIDATES products; the
+#: exposure cap applies to the first EXPOSURE_K slots of the lists.
+PENALTY_CANDIDATES = 200
+EXPOSURE_K = 10
+
+ALS_SCHEMA = seam.fields(
+    ("horizon", pa.string()), ("customer_id", pa.string()), ("product_id", pa.string()),
+    ("score", pa.float64()), ("rank", pa.int64()))
+
+LSTM_SCHEMA = seam.fields(
+    ("horizon", pa.string()), ("variant", pa.string()), ("customer_id", pa.string()),
+    ("product_id", pa.string()), ("score", pa.float64()), ("rank", pa.int64()),
+    ("popularity_penalty", pa.float64()), ("exposure_cap", pa.float64()),
+    ("validation_recall", pa.float64()), ("validation_coverage", pa.float64()),
+    ("epochs_trained", pa.int64()), ("best_epoch", pa.int64()), ("final_loss", pa.float64()),
+    ("training_sequences", pa.int64()))
+
+PURCHASE = "event_type = 'purchase'"
 
 
-def _known(events: pd.DataFrame, known_before: object) -> pd.DataFrame:
-    return events[pd.to_datetime(events["event_date"]) < pd.Timestamp(known_before)]
+def _settings(settings: RecommendationSettings | None) -> RecommendationSettings:
+    return settings if settings is not None else RecommendationSettings()
 
 
-def _sorted_ids(ids: pd.Series) -> pd.Index:
-    """Distinct ids in sorted order: the integer indices, and so the seeded batches and
-    initialisations, must not depend on the order in which the warehouse returns rows."""
-    return pd.Index(np.sort(ids.unique()))
+def _top_table(customers: pd.Index, products: pd.Index, idx: np.ndarray, val: np.ndarray,
+               **constants: object) -> pa.Table:
+    """Long table (constants..., customer_id, product_id, score, rank) from top-k arrays
+    (one row of ``idx`` per customer, -1 for an empty slot), built in Arrow."""
+    rows, cols = np.nonzero(idx >= 0)
+    # A constant column repeats one value (take, not a Python-level array: 35x faster).
+    zeros = pa.array(np.zeros(len(rows), dtype=np.int32))
+    columns: dict[str, pa.Array] = {  # from_pandas: a NaN constant is a null
+        name: pa.array([value], from_pandas=True).take(zeros)
+        for name, value in constants.items()}
+    columns["customer_id"] = pa.array(np.asarray(customers, dtype=object)).take(rows)
+    columns["product_id"] = pa.array(np.asarray(products, dtype=object)).take(idx[rows, cols])
+    columns["score"] = pa.array(val[rows, cols].astype(np.float64))
+    columns["rank"] = pa.array((cols + 1).astype(np.int64))
+    return pa.table(columns)
 
 
-def _top_frame(customers: pd.Index, rows: np.ndarray, products: pd.Index, idx: np.ndarray,
-               val: np.ndarray) -> pd.DataFrame:
-    """Long frame (customer_id, product_id, score, rank) from top-k arrays."""
-    k = idx.shape[1]
-    r = np.repeat(rows, k)
-    flat_idx, flat_val = idx.ravel(), val.ravel()
-    ok = flat_idx >= 0
-    return pd.DataFrame({
-        "customer_id": customers[r[ok]],
-        "product_id": products[flat_idx[ok]],
-        "score": flat_val[ok].astype(float),
-        "rank": np.tile(np.arange(1, k + 1), len(rows))[ok].astype("int64"),
-    })
+def evaluated_clients(events: seam.Source, horizon: Horizon, products: pd.Index,
+                      settings: RecommendationSettings, catalog_filter: str | None = None
+                      ) -> ClientSample:
+    """The clients the backtest evaluates (and ALS and the LSTM list for the backtest
+    horizon): those who bought a catalogue product from the cut-off to as_of, at most
+    ``sample_clients`` of them (seeded)."""
+    where = both(PURCHASE, f"event_date >= {day(horizon.known_before)}",
+                 f"event_date <= {day(horizon.as_of)}",
+                 catalog_filter or in_catalog(events, products))
+    clients = sample_clients(events, settings.sample_clients, settings.seed, where)
+    if clients.sampled:
+        log.info("backtest: %d clients sampled among those who bought after the cut-off %s",
+                 len(clients.ids), horizon.known_before.date())
+    return clients
 
 
-def _scored_customers(events: pd.DataFrame, horizon: str, known_before: object,
-                      customers: pd.Index) -> np.ndarray:
-    """Rows of `customers` to score: all of them for 'current'; for 'backtest', only those
-    who bought on or after the cut-off (the only lists the evaluation reads; a client's
-    scores do not depend on who else is scored)."""
-    if horizon != "backtest":
-        return np.arange(len(customers))
-    later = events[(events["event_type"] == "purchase")
-                   & (pd.to_datetime(events["event_date"]) >= pd.Timestamp(known_before))]
-    return np.flatnonzero(customers.isin(later["customer_id"]))
+# --------------------------------------------------------------------------- ALS
 
 
-def purchase_matrix(purchases: pd.DataFrame, customers: pd.Index, products: pd.Index
-                    ) -> sp.csr_matrix:
-    """Customers x products count of orders containing the product."""
-    u = customers.get_indexer(purchases["customer_id"])
-    i = products.get_indexer(purchases["product_id"])
-    ok = (u >= 0) & (i >= 0)
-    return sp.csr_matrix((np.ones(ok.sum(), dtype=np.float32), (u[ok], i[ok])),
-                         shape=(len(customers), len(products)))
+def _counts(frame: pd.DataFrame, vocabulary: pd.Index) -> tuple[pd.Index, sp.csr_matrix]:
+    """(sorted customers, customers x vocabulary matrix of orders) of a counts frame."""
+    frame = frame[frame["product_id"].isin(vocabulary)]
+    customers = sorted_ids(frame["customer_id"])
+    return customers, purchase_matrix(frame, customers, vocabulary)
 
 
-def als_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: pd.DataFrame,
-                        top_k: int = 30, **als_params: float) -> pd.DataFrame:
-    """Top-k ALS products per customer with purchases, for every horizon."""
-    products = pd.Index(catalog["product_id"])
-    frames = []
-    for horizon, known_before in horizons[["horizon", "known_before"]].itertuples(index=False):
-        purchases = _known(events[events["event_type"] == "purchase"], known_before)
-        purchases = purchases[purchases["product_id"].isin(products)]
-        customers = _sorted_ids(purchases["customer_id"])
-        if len(customers) == 0:
-            continue
-        # Products never bought before the horizon have no factors: they rank last.
-        vocabulary = _sorted_ids(purchases["product_id"])
-        R = purchase_matrix(purchases, customers, vocabulary)
-        model = ImplicitALS(**als_params).fit(R)  # type: ignore[arg-type]
-        rows = _scored_customers(events, horizon, known_before, customers)
-        idx, val = chunked_top_k(lambda r, rows=rows, m=model: m.score(rows[r]), len(rows), top_k)
-        frame = _top_frame(customers, rows, vocabulary, idx, val)
-        frame.insert(0, "horizon", horizon)
-        frames.append(frame)
-    columns = {"horizon": "object", "customer_id": "object", "product_id": "object",
-               "score": "float64", "rank": "int64"}
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-    return pd.concat(frames, ignore_index=True)
+def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
+                 catalog_filter: str, settings: RecommendationSettings
+                 ) -> Iterator[pa.Table]:
+    bought = both(PURCHASE, horizon.before(), catalog_filter)
+    vocabulary = distinct_products(events, bought)
+    if vocabulary.empty:
+        log.info("ALS %s: no purchase before %s", horizon.name, horizon.known_before.date())
+        return
+    # Orders per client and product, aggregated in DuckDB.
+    orders = seam.as_relation(events).filter(bought or "true").aggregate(
+        "customer_id, product_id, count(*) as orders", "customer_id, product_id")
+    columns = ["customer_id", "product_id", "orders"]
+    # Products never bought before the horizon have no factors: they rank last.
+    trained_on = sample_clients(orders, settings.als_training_clients, settings.seed)
+    customers, counts = _counts(read_clients(orders, columns, None, trained_on), vocabulary)
+    model = ImplicitALS(factors=settings.als_factors, regularization=settings.als_regularization,
+                        alpha=settings.als_alpha, iterations=settings.als_iterations,
+                        seed=settings.seed).fit(counts)
+    log.info("ALS %s: product factors fitted on %d clients%s", horizon.name, len(customers),
+             " (a sample)" if trained_on.sampled else "")
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+              if horizon.name == "backtest" else None)
+    item_factors = model.item_factors_
+    n_scored = 0
+    for frame in client_frames(orders, columns, None, settings.batch_clients, scored):
+        clients, counts = _counts(frame, vocabulary)
+        user_factors = model.fold_in(counts)
+        idx, val = chunked_top_k(lambda rows, x=user_factors: x[rows] @ item_factors.T,
+                                 len(clients), settings.candidates)
+        n_scored += len(clients)
+        yield _top_table(clients, vocabulary, idx, val, horizon=horizon.name)
+    log.info("ALS %s: %d clients folded in and listed", horizon.name, n_scored)
 
 
-@dataclass
+def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
+              settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+    """Top ``candidates`` ALS products of every client with a purchase, per horizon (the
+    backtest horizon only for the evaluated clients)."""
+    settings = _settings(settings)
+    products = read_products(catalog)
+    catalog_filter = in_catalog(events, products)
+
+    def parts() -> Iterator[pa.Table]:
+        with seam.bounded_threads(settings.threads):
+            for horizon in read_horizons(horizons):
+                yield from _als_horizon(events, products, horizon, catalog_filter, settings)
+
+    return seam.stream(ALS_SCHEMA, parts())
+
+
+# --------------------------------------------------------------------------- LSTM
+
+
+@dataclasses.dataclass
 class _FittedLSTM:
-    """One horizon's trained LSTM and what scoring it needs."""
+    """One cut-off's trained LSTM and what scoring it needs."""
 
     model: LSTMRecommender
-    seq: Sequences
-    customers: pd.Index
+    known_before: pd.Timestamp
     vocabulary: pd.Index
     prior: np.ndarray
-    train_seconds: float
+    training_sequences: int
+
+    @property
+    def epochs_trained(self) -> int:
+        return len(getattr(self.model, "history_", []))
+
+    @property
+    def best_epoch(self) -> int:
+        return int(getattr(self.model, "best_epoch_", 0))
+
+    @property
+    def final_loss(self) -> float:
+        history = getattr(self.model, "history_", [])
+        return float(history[-1]["loss"]) if history else float("nan")
 
 
-def _fit_lstm(events: pd.DataFrame, products: pd.Index, known_before: object, max_steps: int,
-              max_events_per_step: int, target_horizon_days: int | None,
-              lstm_params: dict[str, float]) -> _FittedLSTM | None:
-    known = _known(events, known_before)
-    known = known[known["product_id"].isin(products)]
-    customers = _sorted_ids(known["customer_id"])
-    if len(customers) == 0:
-        return None
-    # Output vocabulary: products with any event before the horizon; the others have
-    # untrained embeddings and rank last.
-    vocabulary = _sorted_ids(known["product_id"])
-    day = (pd.to_datetime(known["event_date"]) - pd.Timestamp("1970-01-01")).dt.days
+def _sequences(frame: pd.DataFrame, vocabulary: pd.Index, settings: RecommendationSettings,
+               targets: bool = False) -> tuple[pd.Index, Sequences]:
+    """(customer of each row, day-bag sequences) of the events in ``frame``."""
+    frame = frame[frame["product_id"].isin(vocabulary)]
+    customers = sorted_ids(frame["customer_id"])
+    days = (pd.to_datetime(frame["event_date"]) - pd.Timestamp("1970-01-01")).dt.days
     seq = build_sequences(
-        customers.get_indexer(known["customer_id"]),
-        vocabulary.get_indexer(known["product_id"]),
-        known["event_type"].map(EVENT_TYPES).to_numpy(), day.to_numpy(),
-        max_steps=max_steps, max_events_per_step=max_events_per_step,
-        target_horizon_days=target_horizon_days)
-    start = time.perf_counter()
-    model = LSTMRecommender(n_items=len(vocabulary), **lstm_params).fit(seq)  # type: ignore
-    counts = np.bincount(vocabulary.get_indexer(
-        known.loc[known["event_type"] == "purchase", "product_id"]), minlength=len(vocabulary))
-    return _FittedLSTM(model, seq, customers, vocabulary, popularity_log_prior(counts),
-                       time.perf_counter() - start)
+        customers.get_indexer(frame["customer_id"]), vocabulary.get_indexer(frame["product_id"]),
+        frame["event_type"].map(EVENT_TYPES).to_numpy(), days.to_numpy(),
+        max_steps=settings.lstm_max_steps, max_events_per_step=settings.lstm_max_events_per_step,
+        targets=targets)
+    return customers[seq.users], seq
 
 
-def _candidates(fitted: _FittedLSTM, rows: np.ndarray, penalties: set[float], m: int
-                ) -> dict[float, Candidates]:
+def _fit_lstm(events: seam.Source, products: pd.Index, known_before: pd.Timestamp,
+              catalog_filter: str, settings: RecommendationSettings) -> _FittedLSTM | None:
+    known = both(f"event_date < {day(known_before)}", catalog_filter)
+    vocabulary = distinct_products(events, known)
+    if vocabulary.empty:
+        return None
+    # Output vocabulary: products with any event before the cut-off; the others have
+    # untrained embeddings and rank last. Only clients with two days of activity or more
+    # and a purchase can have a training pair: the sample is drawn among them.
+    eligible = seam.as_relation(events).filter(known).aggregate(
+        "customer_id, count(distinct event_date) as active_days, "
+        f"count(*) filter (where {PURCHASE}) as purchases", "customer_id").filter(
+        "active_days >= 2 and purchases >= 1")
+    trained_on = sample_clients(eligible, settings.lstm_training_clients, settings.seed)
+    _, seq = _sequences(read_clients(events, EVENT_COLUMNS, known, trained_on), vocabulary,
+                        settings, targets=True)
+    model = LSTMRecommender(
+        n_items=len(vocabulary), embedding_dim=settings.lstm_embedding_dim,
+        hidden_dim=settings.lstm_hidden_dim, epochs=settings.lstm_epochs,
+        batch_size=settings.lstm_batch_size, learning_rate=settings.lstm_learning_rate,
+        seed=settings.seed, threads=settings.threads).fit(seq)
+    bought = seam.as_relation(events).filter(both(known, PURCHASE) or "true").aggregate(
+        "product_id, count(*) as purchases", "product_id").df()
+    counts = np.zeros(len(vocabulary))
+    at = vocabulary.get_indexer(bought["product_id"])
+    counts[at[at >= 0]] = bought["purchases"].to_numpy()[at >= 0]
+    training = int((seq.targets[:, :, 0] > 0).any(axis=1).sum())
+    log.info("LSTM before %s: %d training sequences%s, %d epochs", known_before.date(),
+             training, " (sampled clients)" if trained_on.sampled else "", settings.lstm_epochs)
+    return _FittedLSTM(model, known_before, vocabulary, popularity_log_prior(counts), training)
+
+
+def _candidates(fitted: _FittedLSTM, seq: Sequences, depths: dict[float, int],
+                own: set[float]) -> dict[float, Candidates]:
     """penalty -> top-m (vocabulary indices, scores, in the client's history) of
-    log p - penalty x log prior."""
-    parts: dict[float, list[Candidates]] = {p: [] for p in penalties}
-    for start in range(0, len(rows), 2048):  # chunks of customers bound the memory
-        chunk = rows[start:start + 2048]
-        logp = fitted.model.log_proba(fitted.seq, chunk)
-        history = fitted.model.history_mask(fitted.seq, chunk)
-        for penalty in penalties:
-            idx, val = top_k_indices(logp - penalty * fitted.prior, m)
-            parts[penalty].append((idx, val, np.take_along_axis(history, idx.clip(0), axis=1)))
-    empty = (np.empty((0, m), dtype=np.int64), np.empty((0, m)), np.empty((0, m), dtype=bool))
+    log p - penalty x log prior, for every row of ``seq``; m = depths[penalty], capped
+    by the vocabulary. Whether a candidate is in the client's history (what the exposure
+    cap exempts) is only looked up for the penalties in ``own`` (False elsewhere)."""
+    parts: dict[float, list[Candidates]] = {p: [] for p in depths}
+    # Chunks of clients bound the (clients x catalogue) score matrices (32 MB of float32).
+    chunk = max(64, min(8192, 2**23 // max(len(fitted.vocabulary), 1)))
+    for start in range(0, len(seq.users), chunk):
+        rows = np.arange(start, min(start + chunk, len(seq.users)))
+        logp = fitted.model.log_proba(seq, rows)
+        history = fitted.model.history_mask(seq, rows) if own else None
+        for penalty, m in depths.items():
+            scores = logp - penalty * fitted.prior if penalty else logp  # float32 is faster
+            idx, val = top_k_indices(scores, m)
+            exempt = (np.take_along_axis(history, idx.clip(0), axis=1)
+                      if history is not None and penalty in own
+                      else np.zeros(idx.shape, dtype=bool))
+            parts[penalty].append((idx, val, exempt))
     return {p: (np.vstack([c[0] for c in v]), np.vstack([c[1] for c in v]),
-                np.vstack([c[2] for c in v])) if v else empty for p, v in parts.items()}
+                np.vstack([c[2] for c in v])) if v else _no_candidates(depths[p])
+            for p, v in parts.items()}
 
 
-def _validation_choice(events: pd.DataFrame, products: pd.Index, horizons: pd.DataFrame,
-                       penalty_grid: Sequence[float], exposure_grid: Sequence[float],
-                       max_recall_loss: float, exposure_k: int, m: int,
-                       fit_args: dict[str, object]) -> PenaltyChoice | None:
+def _pool(settings: RecommendationSettings) -> int:
+    """Candidates per client the best-seller penalty and the exposure cap re-rank."""
+    return max(settings.candidates, PENALTY_CANDIDATES)
+
+
+def _no_candidates(m: int) -> Candidates:
+    return np.empty((0, m), dtype=np.int64), np.empty((0, m)), np.empty((0, m), dtype=bool)
+
+
+def _scored_candidates(events: seam.Source, fitted: _FittedLSTM, known: str | None,
+                       clients: ClientSample | None, depths: dict[float, int],
+                       own: set[float], settings: RecommendationSettings,
+                       bought_since: pd.Timestamp | None = None
+                       ) -> Iterator[tuple[pd.Index, dict[float, Candidates]]]:
+    """(clients, candidates per penalty) batch by batch for the sampled clients (every
+    client when None) with events ``known`` before the model's cut-off; with
+    ``bought_since``, only the clients with a purchase since then."""
+    for frame in client_frames(events, EVENT_COLUMNS, known, settings.batch_clients, clients):
+        if bought_since is not None:
+            recent = frame.loc[(frame["event_type"] == "purchase")
+                               & (pd.to_datetime(frame["event_date"]) >= bought_since),
+                               "customer_id"]
+            frame = frame[frame["customer_id"].isin(recent.unique())]
+        customers, seq = _sequences(frame, fitted.vocabulary, settings)
+        if len(customers):
+            yield customers, _candidates(fitted, seq, depths, own)
+
+
+def _stacked(parts: list[tuple[pd.Index, dict[float, Candidates]]], penalty: float
+             ) -> tuple[pd.Index, Candidates]:
+    if not parts:
+        return pd.Index([]), _no_candidates(0)
+    customers = pd.Index(np.concatenate([np.asarray(c) for c, _ in parts]))
+    arrays = tuple(np.vstack([c[penalty][i] for _, c in parts]) for i in range(3))
+    return customers, arrays  # type: ignore[return-value]
+
+
+def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[Horizon],
+                       catalog_filter: str, settings: RecommendationSettings
+                       ) -> PenaltyChoice | None:
     """Best-seller penalty and exposure cap chosen on a validation cut: the backtest
     cut-off moved back by one holdout window, so nothing after the test cut-off is used.
     None when there is no backtest horizon or nobody to validate on."""
-    backtest = horizons[horizons["horizon"] == "backtest"]
-    if backtest.empty:
+    backtest = next((h for h in horizons if h.name == "backtest"), None)
+    if backtest is None:
         return None
-    cut = pd.Timestamp(backtest["known_before"].iloc[0])
-    window = pd.Timestamp(backtest["as_of_date"].iloc[0]) + pd.Timedelta(days=1) - cut
+    cut = backtest.known_before
+    window = backtest.as_of + pd.Timedelta(days=1) - cut
     validation_cut = cut - window
-    fitted = _fit_lstm(events, products, validation_cut, **fit_args)  # type: ignore[arg-type]
+    fitted = _fit_lstm(events, products, validation_cut, catalog_filter, settings)
     if fitted is None:
         return None
-    purchases = events[(events["event_type"] == "purchase") & events["product_id"].isin(products)]
-    dates = pd.to_datetime(purchases["event_date"])
-    later = purchases[(dates >= validation_cut) & (dates < cut)]
-    rows = np.flatnonzero(fitted.customers[fitted.seq.users].isin(later["customer_id"]))
-    if rows.size == 0:
+    later = both(PURCHASE, f"event_date >= {day(validation_cut)}", f"event_date < {day(cut)}",
+                 catalog_filter)
+    clients = sample_clients(events, settings.sample_clients, settings.seed, later)
+    penalties = {0.0, *settings.lstm_penalty_grid}
+    known = both(f"event_date < {day(validation_cut)}", catalog_filter)
+    parts = list(_scored_candidates(events, fitted, known, clients,
+                                    dict.fromkeys(penalties, _pool(settings)), penalties,
+                                    settings))
+    if not parts:
         return None
-    clients = fitted.customers[fitted.seq.users[rows]]
-    truth = purchase_matrix(later, clients, products)
+    customers, _ = _stacked(parts, 0.0)
+    truth = purchase_matrix(read_clients(events, ["customer_id", "product_id"], later, clients),
+                            customers, products)
     to_catalog = products.get_indexer(fitted.vocabulary)
-    candidates = {p: (np.where(idx >= 0, to_catalog[idx], -1), val, exempt)
-                  for p, (idx, val, exempt)
-                  in _candidates(fitted, rows, {0.0, *penalty_grid}, m).items()}
+    candidates = {}
+    for penalty in penalties:
+        _, (idx, val, exempt) = _stacked(parts, penalty)
+        candidates[penalty] = (np.where(idx >= 0, to_catalog[idx], -1), val, exempt)
     log.info("LSTM validation cut %s: %d clients bought in the %d days before the test "
-             "cut-off %s", validation_cut.date(), rows.size, window.days, cut.date())
-    return choose_penalty(candidates, truth, len(products), exposure_grid, exposure_k,
-                          max_recall_loss)
+             "cut-off %s%s", validation_cut.date(), len(customers), window.days, cut.date(),
+             " (a sample)" if clients.sampled else "")
+    return choose_penalty(candidates, truth, len(products), settings.lstm_exposure_cap_grid,
+                          EXPOSURE_K, settings.lstm_max_recall_loss)
 
 
-def lstm_recommendations(events: pd.DataFrame, catalog: pd.DataFrame, horizons: pd.DataFrame,
-                         top_k: int = 30, penalty_grid: Sequence[float] = (0.0, 0.5, 1.0),
-                         exposure_grid: Sequence[float] = (np.inf, 4.0, 2.0, 1.0),
-                         max_recall_loss: float = 0.08, fallback_penalty: float = 1.0,
-                         exposure_k: int = 10, penalty_candidates: int = 200,
-                         max_steps: int = 12, max_events_per_step: int = 16,
-                         target_horizon_days: int | None = None,
-                         **lstm_params: float) -> pd.DataFrame:
-    """Top-k LSTM products per customer with any activity, for every horizon, in two
-    variants: 'lstm' (raw) and 'lstm_debiased' (best-seller penalty and exposure cap,
-    chosen on a validation cut before the backtest cut-off by ``choose_penalty``; without
-    one, ``fallback_penalty`` and no cap).
-
-    Training statistics are carried in columns (epochs_trained, seconds_per_epoch,
-    train_seconds, final_loss) so that the evaluation can report them.
-    """
-    products = pd.Index(catalog["product_id"])
-    fit_args: dict[str, object] = {
-        "max_steps": max_steps, "max_events_per_step": max_events_per_step,
-        "target_horizon_days": target_horizon_days, "lstm_params": lstm_params}
-    m = max(top_k, penalty_candidates)
-    choice = _validation_choice(events, products, horizons, penalty_grid, exposure_grid,
-                                max_recall_loss, exposure_k, m, fit_args)
-    if choice is None:
-        log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure cap",
-                 fallback_penalty)
-        choice = PenaltyChoice(float(fallback_penalty), np.inf, [])
-    figures = {(g["penalty"], g["max_exposure"]): g for g in choice.grid}
+def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
+                  catalog_filter: str, choice: PenaltyChoice, settings: RecommendationSettings
+                  ) -> Iterator[pa.Table]:
+    fitted = _fit_lstm(events, products, horizon.known_before, catalog_filter, settings)
+    if fitted is None:
+        log.info("LSTM %s: no event before %s", horizon.name, horizon.known_before.date())
+        return
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+              if horizon.name == "backtest" else None)
+    known = both(horizon.before(), catalog_filter)
+    # Today's lists: the clients whose composed list has a similar slot (a purchase in the
+    # last inactive_days; any product counts, as in the composed list).
+    since = (None if scored is not None
+             else horizon.known_before - pd.Timedelta(days=settings.inactive_days))
+    if since is not None:
+        known = horizon.before()
     variants = {"lstm": (0.0, np.inf), "lstm_debiased": (choice.penalty, choice.max_exposure)}
-    frames = []
-    for horizon, known_before in horizons[["horizon", "known_before"]].itertuples(index=False):
-        fitted = _fit_lstm(events, products, known_before, **fit_args)  # type: ignore[arg-type]
-        if fitted is None:
-            continue
-        seq, history = fitted.seq, pd.DataFrame(fitted.model.history_)
-        log.info("LSTM %s: %d sequences, %d epochs, %.1fs", horizon, len(seq.users),
-                 len(history), fitted.train_seconds)
-        scored = np.flatnonzero(np.isin(
-            seq.users, _scored_customers(events, horizon, known_before, fitted.customers)))
-        candidates = _candidates(fitted, scored, {p for p, _ in variants.values()}, m)
+    if horizon.name != "backtest" and settings.similar_variant != "lstm_debiased":
+        # Today's penalised lists serve nobody unless the composed list uses them (the
+        # backtest evaluates both variants); they cost half of the scoring.
+        del variants["lstm_debiased"]
+    # The raw lists are the head of the ranking; the capped ones re-rank a deeper pool.
+    depths: dict[float, int] = {}
+    for penalty, cap in variants.values():
+        depth = _pool(settings) if np.isfinite(cap) else settings.candidates
+        depths[penalty] = max(depths.get(penalty, 0), depth)
+    batches: Iterator[tuple[pd.Index, dict[float, Candidates]]] | list[
+        tuple[pd.Index, dict[float, Candidates]]]
+    own = {p for p, cap in variants.values() if np.isfinite(cap)}
+    batches = _scored_candidates(events, fitted, known, scored, depths, own, settings, since)
+    thresholds = None
+    if "lstm_debiased" in variants and np.isfinite(choice.max_exposure):
+        # The cap's thresholds are set on the lists of at most sample_clients clients;
+        # when those are all the lists, their candidates are kept and listed.
+        cap_lists = scored if scored is not None else sample_clients(
+            events, settings.sample_clients, settings.seed,
+            both(PURCHASE, f"event_date >= {day(since)}", horizon.before()))
+        every_list = scored is not None or not cap_lists.sampled
+        parts = list(_scored_candidates(
+            events, fitted, known, cap_lists,
+            depths if every_list else {choice.penalty: _pool(settings)}, own, settings, since))
+        customers, (idx, val, exempt) = _stacked(parts, choice.penalty)
+        thresholds = exposure_thresholds(idx, val, EXPOSURE_K, choice.max_exposure,
+                                         len(products), exempt,
+                                         list_keys=np.asarray(customers, dtype=str))
+        if every_list:
+            batches = parts
+        else:
+            log.info("exposure cap: thresholds set on the lists of %d sampled clients",
+                     len(customers))
+    figures = {(g["penalty"], g["max_exposure"]): g for g in choice.grid}
+    n_scored = 0
+    for customers, candidates in batches:
+        keys = np.asarray(customers, dtype=str)
         for variant, (penalty, cap) in variants.items():
-            idx, val = exposure_capped(*candidates[penalty][:2], exposure_k, cap,
-                                       len(products), candidates[penalty][2])
-            frame = _top_frame(fitted.customers, seq.users[scored], fitted.vocabulary,
-                               idx[:, :top_k], val[:, :top_k])
-            frame.insert(0, "variant", variant)
-            frame.insert(0, "horizon", horizon)
-            frame["popularity_penalty"] = penalty
-            frame["exposure_cap"] = cap if np.isfinite(cap) else np.nan  # null = no cap
+            idx, val, exempt = candidates[penalty]
+            idx, val = apply_exposure_thresholds(
+                idx, val, thresholds if variant == "lstm_debiased" else None, exempt, keys)
             chosen = figures.get((penalty, cap), {})
-            frame["validation_recall"] = chosen.get("recall", np.nan)
-            frame["validation_coverage"] = chosen.get("coverage", np.nan)
-            frame["epochs_trained"] = len(history)
-            frame["best_epoch"] = int(getattr(fitted.model, "best_epoch_", 0))
-            frame["seconds_per_epoch"] = (float(history["seconds"].mean())
-                                          if len(history) else 0.0)
-            frame["train_seconds"] = fitted.train_seconds
-            frame["final_loss"] = float(history["loss"].iloc[-1]) if len(history) else np.nan
-            frame["training_sequences"] = int((seq.targets[:, :, 0] > 0).any(axis=1).sum())
-            frames.append(frame)
-    if not frames:
-        return pd.DataFrame({
-            "horizon": pd.Series(dtype="object"), "variant": pd.Series(dtype="object"),
-            "customer_id": pd.Series(dtype="object"), "product_id": pd.Series(dtype="object"),
-            "score": pd.Series(dtype="float64"), "rank": pd.Series(dtype="int64"),
-            "popularity_penalty": pd.Series(dtype="float64"),
-            "exposure_cap": pd.Series(dtype="float64"),
-            "validation_recall": pd.Series(dtype="float64"),
-            "validation_coverage": pd.Series(dtype="float64"),
-            "epochs_trained": pd.Series(dtype="int64"),
-            "best_epoch": pd.Series(dtype="int64"),
-            "seconds_per_epoch": pd.Series(dtype="float64"),
-            "train_seconds": pd.Series(dtype="float64"),
-            "final_loss": pd.Series(dtype="float64"),
-            "training_sequences": pd.Series(dtype="int64")})
-    return pd.concat(frames, ignore_index=True)
+            yield _top_table(
+                customers, fitted.vocabulary, idx[:, :settings.candidates],
+                val[:, :settings.candidates], horizon=horizon.name, variant=variant,
+                popularity_penalty=float(penalty),
+                exposure_cap=float(cap) if np.isfinite(cap) else np.nan,  # null = no cap
+                validation_recall=float(chosen.get("recall", np.nan)),
+                validation_coverage=float(chosen.get("coverage", np.nan)),
+                epochs_trained=fitted.epochs_trained, best_epoch=fitted.best_epoch,
+                final_loss=fitted.final_loss, training_sequences=fitted.training_sequences)
+        n_scored += len(customers)
+    log.info("LSTM %s: %d clients listed", horizon.name, n_scored)
+
+
+def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
+               settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+    """Top ``candidates`` LSTM products per client with any activity, for every horizon
+    (the backtest only for the evaluated clients), in two variants: 'lstm' (raw) and
+    'lstm_debiased' (best-seller penalty and exposure cap chosen on a validation cut before
+    the backtest cut-off by ``choose_penalty``; without one, ``lstm_popularity_penalty``
+    and no cap). Training figures are repeated on every row."""
+    settings = _settings(settings)
+    products = read_products(catalog)
+    catalog_filter = in_catalog(events, products)
+    horizon_list = read_horizons(horizons)
+
+    def parts() -> Iterator[pa.Table]:
+        with seam.bounded_threads(settings.threads):
+            choice = _validation_choice(events, products, horizon_list, catalog_filter,
+                                        settings)
+            if choice is None:
+                log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure "
+                         "cap", settings.lstm_popularity_penalty)
+                choice = PenaltyChoice(float(settings.lstm_popularity_penalty), np.inf, [])
+            for horizon in horizon_list:
+                yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
+                                         settings)
+
+    return seam.stream(LSTM_SCHEMA, parts())
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
+               customers: seam.Source, popularity: seam.Source, repurchase: seam.Source,
+               cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
+               composed: seam.Source, settings: RecommendationSettings | None = None
+               ) -> pa.Table:
+    """The backtest of every method on the evaluated clients (see
+    :mod:`clientele.recommendations.evaluation`), as model_evaluation rows."""
+    settings = _settings(settings)
+    horizon = next((h for h in read_horizons(horizons) if h.name == "backtest"), None)
+    products = read_products(catalog)
+    if horizon is None or products.empty:
+        log.info("evaluation: no backtest horizon or an empty catalogue")
+        return seam.empty_table(seam.EVALUATION_SCHEMA)
+    catalog_filter = in_catalog(events, products)
+    clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
+    with seam.bounded_threads(settings.threads):
+        return backtest.evaluate_methods(
+            horizon, products, clients, catalog_filter, events=events, customers=customers,
+            popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
+            lstm=lstm, composed=composed, similar_variant=settings.similar_variant,
+            seed=settings.seed)

@@ -45,25 +45,25 @@ availability as (
 
 popularity as (
 
-    select * from {{ ref('recommendations_popularity') }}
+    select * from {{ ref('int_recommendations__popularity') }}
 
 ),
 
 repurchase as (
 
-    select * from {{ ref('recommendations_repurchase') }}
+    select * from {{ ref('int_recommendations__repurchase') }}
 
 ),
 
 rules as (
 
-    select * from {{ ref('recommendations_item_cooccurrence') }}
+    select * from {{ ref('int_recommendations__item_cooccurrence') }}
 
 ),
 
 sequence_model as (
 
-    select * from {{ ref('recommendations_lstm') }}
+    select * from {{ ref('int_recommendations__lstm') }}
     where variant = '{{ var("recommendations_similar_variant", "lstm") }}'
 
 ),

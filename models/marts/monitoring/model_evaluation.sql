@@ -3,7 +3,7 @@
     same columns; add its name to the list below. -#}
 {%- set area_evaluations = [
     'launch_evaluation',
-    'recommendations_evaluation',
+    'int_recommendations__evaluation',
     'retention_evaluation',
     'segmentation_evaluation',
 ] -%}
