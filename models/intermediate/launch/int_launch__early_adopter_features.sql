@@ -1,10 +1,10 @@
 {#- One row per reference launch and customer who had purchased before its
     cutoff: the business-rule early-adopter features, weighted score
-    (seeds/launch_early_adopter_weights.csv) and pool membership, using only
+    (seeds/launch/launch_early_adopter_weights.csv) and pool membership, using only
     data before the cutoff. -#}
-{%- set adoption_days = var('launch_adoption_days', 30) -%}
-{%- set recent_launches = var('launch_recent_launches', 4) -%}
-{%- set new_season_end = dbt.dateadd('day', var('launch_new_season_days', 180), 'products.launch_date') -%}
+{%- set adoption_days = var('launch_adoption_days') -%}
+{%- set recent_launches = var('launch_recent_launches') -%}
+{%- set new_season_end = dbt.dateadd('day', var('launch_new_season_days'), 'products.launch_date') -%}
 with
 
 reference_launches as (
@@ -166,7 +166,7 @@ spend as (
             and population.cutoff_date > order_lines.order_date
     inner join products
         on order_lines.product_id = products.product_id
-    where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
+    where order_lines.is_merchandise_purchase
     group by population.reference_collection_id, population.customer_id
 
 ),
@@ -206,7 +206,11 @@ components as (
             else 0.0
         end as full_price_share,
         coalesce(
-            exp(-{{ dbt.datediff('adopted.last_adoption_date', 'population.cutoff_date', 'day') }} / 365.0), 0.0
+            exp(
+                -{{ dbt.datediff('adopted.last_adoption_date', 'population.cutoff_date', 'day') }}
+                / cast({{ var('launch_adoption_recency_days') }} as double)
+            ),
+            0.0
         ) as recency
     from population
     left join eligible
@@ -263,8 +267,8 @@ pooled as (
     select
         *,
         early_adopter_score > 0
-        and launches_adopted >= {{ var('launch_pool_min_launches', 1) }}
-        and early_adopter_rank <= {{ var('launch_pool_share', 0.15) }} * population_size as in_pool
+        and launches_adopted >= {{ var('launch_pool_min_launches') }}
+        and early_adopter_rank <= {{ var('launch_pool_share') }} * population_size as in_pool
     from ranked
 
 )
