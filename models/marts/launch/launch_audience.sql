@@ -44,14 +44,24 @@ upcoming as (
 
 parameters as (
 
-    -- Defaults apply when the policy could not be tuned (fewer than two past launches).
+    -- The vars launch_fallback_* apply when the policy could not be tuned (fewer than two
+    -- past launches).
     select
-        coalesce(max(case when item = 'w_lookalike' then value end), 0.4) as w_lookalike,
-        coalesce(max(case when item = 'w_early_adopter' then value end), 0.4) as w_early_adopter,
-        coalesce(max(case when item = 'w_appetence' then value end), 0.2) as w_appetence,
-        coalesce(max(case when item = 'appetence_center' then value end), 0.5) as appetence_center,
-        coalesce(max(case when item = 'appetence_width' then value end), 0.3) as appetence_width,
-        coalesce(max(case when item = 'lookalike_floor' then value end), 0.0) as lookalike_floor
+        coalesce(max(case when item = 'w_lookalike' then value end), {{ var('launch_fallback_w_lookalike') }})
+            as w_lookalike,
+        coalesce(max(case when item = 'w_early_adopter' then value end), {{ var('launch_fallback_w_early_adopter') }})
+            as w_early_adopter,
+        coalesce(max(case when item = 'w_appetence' then value end), {{ var('launch_fallback_w_appetence') }})
+            as w_appetence,
+        coalesce(
+            max(case when item = 'appetence_center' then value end), {{ var('launch_fallback_appetence_center') }}
+        ) as appetence_center,
+        coalesce(
+            max(case when item = 'appetence_width' then value end), {{ var('launch_fallback_appetence_width') }}
+        ) as appetence_width,
+        coalesce(
+            max(case when item = 'lookalike_floor' then value end), {{ var('launch_fallback_lookalike_floor') }}
+        ) as lookalike_floor
     from policy
     where item_type = 'parameter'
 
@@ -137,7 +147,7 @@ prioritised as (
     select
         upcoming.customer_id,
         upcoming.reference_collection_id as collection_id,
-        'CAMP-' || upcoming.reference_collection_id as campaign_id,
+        '{{ var("launch_campaign_prefix") }}' || upcoming.reference_collection_id as campaign_id,
         upcoming.lookalike_score,
         upcoming.appetence,
         upcoming.appetence_similarity,
@@ -176,7 +186,7 @@ ranked as (
         *,
         row_number() over (order by priority_score desc, customer_id asc) as priority_rank,
         {{ launch_hash_unit("customer_id || '|' || campaign_id") }}
-        < {{ var('launch_control_share', 0.1) }} as is_control
+        < {{ var('launch_control_share') }} as is_control
     from prioritised
 
 ),
@@ -201,7 +211,7 @@ reasoned as (
             '; ',
             early_adopter_reason,
             case
-                when lookalike_score >= {{ var('launch_lookalike_high', 0.7) }}
+                when lookalike_score >= {{ var('launch_lookalike_high') }}
                     then 'profile like the early adopters (lookalike ' || cast(round(lookalike_score, 2) as varchar)
                         || ')'
             end,

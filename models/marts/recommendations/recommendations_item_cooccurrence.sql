@@ -82,7 +82,7 @@ pair_lines as (
     inner join basket_sizes
         on basket_lines.order_id = basket_sizes.order_id
     where
-        basket_sizes.basket_products between 2 and {{ var('recommendations_basket_max_products', 50) }}
+        basket_sizes.basket_products between 2 and {{ var('recommendations_basket_max_products') }}
 
 ),
 
@@ -112,7 +112,7 @@ pairs as (
     inner join horizons
         on order_pairs.order_date < horizons.known_before
     group by horizons.horizon, order_pairs.antecedent_product_id, order_pairs.consequent_product_id
-    having count(*) >= {{ var('recommendations_min_pair_orders', 2) }}
+    having count(*) >= {{ var('recommendations_min_pair_orders') }}
 
 ),
 
@@ -156,4 +156,4 @@ ranked as (
 )
 
 select * from ranked
-where consequent_rank <= {{ var('recommendations_rules_per_product', 20) }}
+where consequent_rank <= {{ var('recommendations_rules_per_product') }}

@@ -39,7 +39,7 @@ recent_purchases as (
     inner join horizons
         on
             events.event_date < horizons.known_before
-            and events.event_date >= {{ dbt.dateadd('day', -var('recommendations_popularity_window_days', 90),
+            and events.event_date >= {{ dbt.dateadd('day', -var('recommendations_popularity_window_days'),
                 'horizons.known_before') }}
     inner join catalog
         on events.product_id = catalog.product_id
@@ -94,4 +94,4 @@ ranked as (
 )
 
 select * from ranked
-where popularity_rank <= {{ var('recommendations_candidates', 30) }}
+where popularity_rank <= {{ var('recommendations_candidates') }}

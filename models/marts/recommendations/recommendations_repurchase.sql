@@ -64,4 +64,4 @@ ranked as (
 )
 
 select * from ranked
-where repurchase_rank <= {{ var('recommendations_candidates', 30) }}
+where repurchase_rank <= {{ var('recommendations_candidates') }}
