@@ -4,6 +4,7 @@
     channel, purchase rhythm, e-mail and web engagement and tenure, all as
     known before the cutoff. Category and price-band mixes are in
     int_launch__customer_mix. -#}
+{%- set web_window_start = dbt.dateadd('day', -var('launch_web_lookback_days'), 'cutoff_date') -%}
 with
 
 population as (
@@ -78,20 +79,71 @@ order_stats as (
 
 ),
 
-email_stats as (
+engagement_events as (
+
+    select
+        'email' as channel,
+        customer_id,
+        event_type,
+        event_date
+    from email_events
+
+    union all
+
+    select
+        'web' as channel,
+        customer_id,
+        event_type,
+        event_date
+    from web_events
+
+),
+
+-- Every e-mail and web event of a client before each launch's cutoff, counted below.
+events_before_cutoff as (
 
     select
         population.reference_collection_id,
         population.customer_id,
-        count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
-        count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
-        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked
+        population.cutoff_date,
+        engagement_events.channel,
+        engagement_events.event_type,
+        engagement_events.event_date
     from population
-    inner join email_events
+    inner join engagement_events
         on
-            population.customer_id = email_events.customer_id
-            and population.cutoff_date > email_events.event_date
-    group by population.reference_collection_id, population.customer_id
+            population.customer_id = engagement_events.customer_id
+            and population.cutoff_date > engagement_events.event_date
+
+),
+
+engagement_stats as (
+
+    select
+        reference_collection_id,
+        customer_id,
+        count(case when channel = 'email' and event_type = 'sent' then 1 end) as emails_sent,
+        count(case when channel = 'email' and event_type = 'open' then 1 end) as emails_opened,
+        count(case when channel = 'email' and event_type = 'click' then 1 end) as emails_clicked,
+        -- Browsing counts over the last launch_web_lookback_days before the cutoff only.
+        count(
+            case
+                when
+                    channel = 'web' and event_type = 'view'
+                    and event_date >= cast({{ web_window_start }} as date)
+                    then 1
+            end
+        ) as web_views_180d,
+        count(
+            case
+                when
+                    channel = 'web' and event_type = 'add_to_cart'
+                    and event_date >= cast({{ web_window_start }} as date)
+                    then 1
+            end
+        ) as web_carts_180d
+    from events_before_cutoff
+    group by reference_collection_id, customer_id
 
 ),
 
@@ -99,21 +151,18 @@ launch_email_stats as (
 
     -- E-mails sent in the week after a launch: how the client reacts to launch news.
     select
-        population.reference_collection_id,
-        population.customer_id,
-        count(case when email_events.event_type = 'sent' then 1 end) as launch_emails_sent,
-        count(case when email_events.event_type = 'open' then 1 end) as launch_emails_opened
-    from population
-    inner join email_events
-        on
-            population.customer_id = email_events.customer_id
-            and population.cutoff_date > email_events.event_date
+        events_before_cutoff.reference_collection_id,
+        events_before_cutoff.customer_id,
+        count(case when events_before_cutoff.event_type = 'sent' then 1 end) as launch_emails_sent,
+        count(case when events_before_cutoff.event_type = 'open' then 1 end) as launch_emails_opened
+    from events_before_cutoff
     inner join launch_dates
         on
-            email_events.event_date >= launch_dates.launch_date
-            and email_events.event_date
+            events_before_cutoff.event_date >= launch_dates.launch_date
+            and events_before_cutoff.event_date
             < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
-    group by population.reference_collection_id, population.customer_id
+    where events_before_cutoff.channel = 'email'
+    group by events_before_cutoff.reference_collection_id, events_before_cutoff.customer_id
 
 ),
 
@@ -151,24 +200,6 @@ launches_known as (
 
 ),
 
-web_stats as (
-
-    select
-        population.reference_collection_id,
-        population.customer_id,
-        count(case when web_events.event_type = 'view' then 1 end) as web_views_180d,
-        count(case when web_events.event_type = 'add_to_cart' then 1 end) as web_carts_180d
-    from population
-    inner join web_events
-        on
-            population.customer_id = web_events.customer_id
-            and population.cutoff_date > web_events.event_date
-            and web_events.event_date
-            >= cast({{ dbt.dateadd('day', -var('launch_web_lookback_days'), 'population.cutoff_date') }} as date)
-    group by population.reference_collection_id, population.customer_id
-
-),
-
 features as (
 
     select
@@ -193,18 +224,18 @@ features as (
         / greatest({{ dbt.datediff('population.first_order_date', 'population.cutoff_date', 'day') }}, 30)
             as purchases_per_year,
         coalesce(order_stats.store_order_share, 0) as store_order_share,
-        cast(coalesce(email_stats.emails_sent, 0) as double) as emails_sent,
-        coalesce(email_stats.emails_opened, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
+        cast(coalesce(engagement_stats.emails_sent, 0) as double) as emails_sent,
+        coalesce(engagement_stats.emails_opened, 0) * 1.0 / greatest(coalesce(engagement_stats.emails_sent, 0), 1)
             as email_open_rate,
-        coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
+        coalesce(engagement_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(engagement_stats.emails_sent, 0), 1)
             as email_click_rate,
         coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
         / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
         cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
         coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
         / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
-        cast(coalesce(web_stats.web_views_180d, 0) as double) as web_views_180d,
-        cast(coalesce(web_stats.web_carts_180d, 0) as double) as web_carts_180d
+        cast(coalesce(engagement_stats.web_views_180d, 0) as double) as web_views_180d,
+        cast(coalesce(engagement_stats.web_carts_180d, 0) as double) as web_carts_180d
     from population
     inner join customers
         on population.customer_id = customers.customer_id
@@ -212,14 +243,10 @@ features as (
         on
             population.reference_collection_id = order_stats.reference_collection_id
             and population.customer_id = order_stats.customer_id
-    left join email_stats
+    left join engagement_stats
         on
-            population.reference_collection_id = email_stats.reference_collection_id
-            and population.customer_id = email_stats.customer_id
-    left join web_stats
-        on
-            population.reference_collection_id = web_stats.reference_collection_id
-            and population.customer_id = web_stats.customer_id
+            population.reference_collection_id = engagement_stats.reference_collection_id
+            and population.customer_id = engagement_stats.customer_id
     left join launch_email_stats
         on
             population.reference_collection_id = launch_email_stats.reference_collection_id
