@@ -101,7 +101,7 @@ def test_area_tags_are_set_by_folder_only():
                  *(PROJECT / "seeds").rglob("*.yml"), *(PROJECT / "snapshots").rglob("*.yml")]:
         if path.name == "exposures.yml":
             continue
-        for kind, nodes in (load_yaml(path) or {}).items():
+        for nodes in (load_yaml(path) or {}).values():
             for node in nodes if isinstance(nodes, list) else []:
                 config = node.get("config") or {}
                 assert "tags" not in node and "tags" not in config, (

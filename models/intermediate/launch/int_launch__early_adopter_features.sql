@@ -145,7 +145,7 @@ adopted as (
     inner join launches_before
         on
             adoptions.collection_id = launches_before.collection_id
-            and launches_before.cutoff_date > adoptions.first_adoption_date
+            and adoptions.first_adoption_date < launches_before.cutoff_date
     group by launches_before.reference_collection_id, adoptions.customer_id
 
 ),
@@ -171,7 +171,7 @@ spend as (
         ) as new_season_spend
     from order_lines
     inner join reference_launches
-        on reference_launches.cutoff_date > order_lines.order_date
+        on order_lines.order_date < reference_launches.cutoff_date
     inner join products
         on order_lines.product_id = products.product_id
     where order_lines.is_merchandise_purchase
