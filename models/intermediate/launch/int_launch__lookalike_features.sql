@@ -4,7 +4,6 @@
     channel, purchase rhythm, e-mail and web engagement and tenure, all as
     known before the cutoff. Category and price-band mixes are in
     int_launch__customer_mix. -#}
-{%- set web_window_start = dbt.dateadd('day', -var('launch_web_lookback_days'), 'cutoff_date') -%}
 with
 
 population as (
@@ -79,90 +78,44 @@ order_stats as (
 
 ),
 
-engagement_events as (
+email_launch_weeks as (
 
+    -- Per e-mail event, the launches whose first launch_news_email_days it falls in
+    -- (windows may overlap): how the client reacts to launch news.
     select
-        'email' as channel,
-        customer_id,
-        event_type,
-        event_date
+        email_events.event_id,
+        count(*) as launch_weeks
     from email_events
-
-    union all
-
-    select
-        'web' as channel,
-        customer_id,
-        event_type,
-        event_date
-    from web_events
+    inner join launch_dates
+        on
+            email_events.event_date >= launch_dates.launch_date
+            and email_events.event_date
+            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
+    group by email_events.event_id
 
 ),
 
--- Every e-mail and web event of a client before each launch's cutoff, counted below.
-events_before_cutoff as (
+email_stats as (
 
+    -- One pass over the e-mails before each cutoff: all of them, and those of launch weeks.
     select
         population.reference_collection_id,
         population.customer_id,
-        population.cutoff_date,
-        engagement_events.channel,
-        engagement_events.event_type,
-        engagement_events.event_date
+        count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
+        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked,
+        cast(sum(case when email_events.event_type = 'sent' then email_launch_weeks.launch_weeks end) as bigint)
+            as launch_emails_sent,
+        cast(sum(case when email_events.event_type = 'open' then email_launch_weeks.launch_weeks end) as bigint)
+            as launch_emails_opened
     from population
-    inner join engagement_events
+    inner join email_events
         on
-            population.customer_id = engagement_events.customer_id
-            and population.cutoff_date > engagement_events.event_date
-
-),
-
-engagement_stats as (
-
-    select
-        reference_collection_id,
-        customer_id,
-        count(case when channel = 'email' and event_type = 'sent' then 1 end) as emails_sent,
-        count(case when channel = 'email' and event_type = 'open' then 1 end) as emails_opened,
-        count(case when channel = 'email' and event_type = 'click' then 1 end) as emails_clicked,
-        -- Browsing counts over the last launch_web_lookback_days before the cutoff only.
-        count(
-            case
-                when
-                    channel = 'web' and event_type = 'view'
-                    and event_date >= cast({{ web_window_start }} as date)
-                    then 1
-            end
-        ) as web_views_180d,
-        count(
-            case
-                when
-                    channel = 'web' and event_type = 'add_to_cart'
-                    and event_date >= cast({{ web_window_start }} as date)
-                    then 1
-            end
-        ) as web_carts_180d
-    from events_before_cutoff
-    group by reference_collection_id, customer_id
-
-),
-
-launch_email_stats as (
-
-    -- E-mails sent in the week after a launch: how the client reacts to launch news.
-    select
-        events_before_cutoff.reference_collection_id,
-        events_before_cutoff.customer_id,
-        count(case when events_before_cutoff.event_type = 'sent' then 1 end) as launch_emails_sent,
-        count(case when events_before_cutoff.event_type = 'open' then 1 end) as launch_emails_opened
-    from events_before_cutoff
-    inner join launch_dates
-        on
-            events_before_cutoff.event_date >= launch_dates.launch_date
-            and events_before_cutoff.event_date
-            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
-    where events_before_cutoff.channel = 'email'
-    group by events_before_cutoff.reference_collection_id, events_before_cutoff.customer_id
+            population.customer_id = email_events.customer_id
+            and population.cutoff_date > email_events.event_date
+    left join email_launch_weeks
+        on email_events.event_id = email_launch_weeks.event_id
+    group by population.reference_collection_id, population.customer_id
 
 ),
 
@@ -200,6 +153,24 @@ launches_known as (
 
 ),
 
+web_stats as (
+
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when web_events.event_type = 'view' then 1 end) as web_views_180d,
+        count(case when web_events.event_type = 'add_to_cart' then 1 end) as web_carts_180d
+    from population
+    inner join web_events
+        on
+            population.customer_id = web_events.customer_id
+            and population.cutoff_date > web_events.event_date
+            and web_events.event_date
+            >= cast({{ dbt.dateadd('day', -var('launch_web_lookback_days'), 'population.cutoff_date') }} as date)
+    group by population.reference_collection_id, population.customer_id
+
+),
+
 features as (
 
     select
@@ -224,18 +195,18 @@ features as (
         / greatest({{ dbt.datediff('population.first_order_date', 'population.cutoff_date', 'day') }}, 30)
             as purchases_per_year,
         coalesce(order_stats.store_order_share, 0) as store_order_share,
-        cast(coalesce(engagement_stats.emails_sent, 0) as double) as emails_sent,
-        coalesce(engagement_stats.emails_opened, 0) * 1.0 / greatest(coalesce(engagement_stats.emails_sent, 0), 1)
+        cast(coalesce(email_stats.emails_sent, 0) as double) as emails_sent,
+        coalesce(email_stats.emails_opened, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
             as email_open_rate,
-        coalesce(engagement_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(engagement_stats.emails_sent, 0), 1)
+        coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
             as email_click_rate,
-        coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
-        / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
+        coalesce(email_stats.launch_emails_opened, 0) * 1.0
+        / greatest(coalesce(email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
         cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
         coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
         / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
-        cast(coalesce(engagement_stats.web_views_180d, 0) as double) as web_views_180d,
-        cast(coalesce(engagement_stats.web_carts_180d, 0) as double) as web_carts_180d
+        cast(coalesce(web_stats.web_views_180d, 0) as double) as web_views_180d,
+        cast(coalesce(web_stats.web_carts_180d, 0) as double) as web_carts_180d
     from population
     inner join customers
         on population.customer_id = customers.customer_id
@@ -243,14 +214,14 @@ features as (
         on
             population.reference_collection_id = order_stats.reference_collection_id
             and population.customer_id = order_stats.customer_id
-    left join engagement_stats
+    left join email_stats
         on
-            population.reference_collection_id = engagement_stats.reference_collection_id
-            and population.customer_id = engagement_stats.customer_id
-    left join launch_email_stats
+            population.reference_collection_id = email_stats.reference_collection_id
+            and population.customer_id = email_stats.customer_id
+    left join web_stats
         on
-            population.reference_collection_id = launch_email_stats.reference_collection_id
-            and population.customer_id = launch_email_stats.customer_id
+            population.reference_collection_id = web_stats.reference_collection_id
+            and population.customer_id = web_stats.customer_id
     left join campaign_stats
         on
             population.reference_collection_id = campaign_stats.reference_collection_id
