@@ -78,43 +78,41 @@ order_stats as (
 
 ),
 
-email_launch_weeks as (
-
-    -- Per e-mail event, the launches whose first launch_news_email_days it falls in
-    -- (windows may overlap): how the client reacts to launch news.
-    select
-        email_events.event_id,
-        count(*) as launch_weeks
-    from email_events
-    inner join launch_dates
-        on
-            email_events.event_date >= launch_dates.launch_date
-            and email_events.event_date
-            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
-    group by email_events.event_id
-
-),
-
 email_stats as (
 
-    -- One pass over the e-mails before each cutoff: all of them, and those of launch weeks.
     select
         population.reference_collection_id,
         population.customer_id,
         count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
         count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
-        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked,
-        cast(sum(case when email_events.event_type = 'sent' then email_launch_weeks.launch_weeks end) as bigint)
-            as launch_emails_sent,
-        cast(sum(case when email_events.event_type = 'open' then email_launch_weeks.launch_weeks end) as bigint)
-            as launch_emails_opened
+        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked
     from population
     inner join email_events
         on
             population.customer_id = email_events.customer_id
             and population.cutoff_date > email_events.event_date
-    left join email_launch_weeks
-        on email_events.event_id = email_launch_weeks.event_id
+    group by population.reference_collection_id, population.customer_id
+
+),
+
+launch_email_stats as (
+
+    -- E-mails sent in the week after a launch: how the client reacts to launch news.
+    select
+        population.reference_collection_id,
+        population.customer_id,
+        count(case when email_events.event_type = 'sent' then 1 end) as launch_emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as launch_emails_opened
+    from population
+    inner join email_events
+        on
+            population.customer_id = email_events.customer_id
+            and population.cutoff_date > email_events.event_date
+    inner join launch_dates
+        on
+            email_events.event_date >= launch_dates.launch_date
+            and email_events.event_date
+            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
     group by population.reference_collection_id, population.customer_id
 
 ),
@@ -200,8 +198,8 @@ features as (
             as email_open_rate,
         coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
             as email_click_rate,
-        coalesce(email_stats.launch_emails_opened, 0) * 1.0
-        / greatest(coalesce(email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
+        coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
+        / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
         cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
         coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
         / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
@@ -222,6 +220,10 @@ features as (
         on
             population.reference_collection_id = web_stats.reference_collection_id
             and population.customer_id = web_stats.customer_id
+    left join launch_email_stats
+        on
+            population.reference_collection_id = launch_email_stats.reference_collection_id
+            and population.customer_id = launch_email_stats.customer_id
     left join campaign_stats
         on
             population.reference_collection_id = campaign_stats.reference_collection_id
