@@ -79,16 +79,35 @@ def test_every_page_filters_the_placeholder_row():
                 assert "not is_placeholder" in query, f"{page.name}: {query.strip()[:80]}"
 
 
-def test_selectors_cover_every_area_by_tag_and_path():
+def test_every_selector_is_one_tag():
     selectors = {s["name"]: s for s in load_yaml(PROJECT / "selectors.yml")["selectors"]}
     assert set(selectors) == {*AREAS, "export"}
     for area in AREAS:
-        parts = selectors[area]["definition"]["union"]
-        assert {"method": "tag", "value": area} in parts
-        assert {"method": "path", "value": f"models/marts/{area}"} in parts
-        assert {"method": "path", "value": f"python_models/{area}"} in parts
-    export_parts = selectors["export"]["definition"]["union"]
-    assert {"method": "exposure", "value": "*", "parents": True} in export_parts
+        assert selectors[area]["definition"] == {"method": "tag", "value": area}
+    assert selectors["export"]["definition"] == {"method": "tag", "value": "export", "parents": True}
+    for exposure in exposures():
+        assert "export" in exposure["config"]["tags"], exposure["name"]
+
+
+def test_area_tags_are_set_by_folder_only():
+    """dbt_project.yml tags each area's folders; no model, seed or snapshot sets a tag itself."""
+    project = load_yaml(PROJECT / "dbt_project.yml")
+    models = project["models"]["clientele"]
+    for area in AREAS:
+        assert models["intermediate"][area]["+tags"] == [area]
+        assert models["marts"][area]["+tags"] == [area]
+        assert models[area]["+tags"] == [area]  # python_models/<area>/
+    for path in [*(PROJECT / "models").rglob("*.yml"), *(PROJECT / "python_models").rglob("*.yml"),
+                 *(PROJECT / "seeds").rglob("*.yml"), *(PROJECT / "snapshots").rglob("*.yml")]:
+        if path.name == "exposures.yml":
+            continue
+        for nodes in (load_yaml(path) or {}).values():
+            for node in nodes if isinstance(nodes, list) else []:
+                config = node.get("config") or {}
+                assert "tags" not in node and "tags" not in config, (
+                    f"{path.relative_to(PROJECT)}: {node.get('name')} sets its own tags")
+    for path in [*(PROJECT / "models").rglob("*.sql"), *(PROJECT / "python_models").rglob("*.py")]:
+        assert not re.search(r"tags\s*=", path.read_text()), f"{path.name} sets tags in config()"
 
 
 def test_export_list_names_each_table_once_with_typed_columns():

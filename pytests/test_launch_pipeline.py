@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from clientele import seam
 from clientele.launch import pipeline
-from clientele.launch.policy import DEFAULT_POLICY, Policy
+from clientele.launch.policy import Policy
 from clientele.launch.settings import LaunchSettings
 
 LAUNCHES = ("L1", "L2", "NEW")
@@ -232,7 +232,7 @@ def test_audience_policy_priority_and_evaluation(world):
     priority = _frame(pipeline.audience_priority(seam.as_relation(policy), scores, FAST),
                       ["customer_id"])
     upcoming = _scores(world).query("is_upcoming").sort_values("customer_id")
-    expected = Policy.from_parameters(params.to_dict()).priority(
+    expected = Policy.from_parameters(params.to_dict(), LaunchSettings().fallback_policy()).priority(
         upcoming["lookalike_score"].to_numpy(), upcoming["early_adopter_score"].to_numpy(),
         upcoming["appetence"].to_numpy())
     np.testing.assert_array_equal(priority["priority_score"].to_numpy(), expected)
@@ -263,7 +263,7 @@ def test_priority_falls_back_to_the_default_policy(world):
     upcoming = _scores(world).query("is_upcoming").sort_values("customer_id")
     np.testing.assert_array_equal(
         priority["priority_score"].to_numpy(),
-        DEFAULT_POLICY.priority(upcoming["lookalike_score"].to_numpy(),
+        LaunchSettings().fallback_policy().priority(upcoming["lookalike_score"].to_numpy(),
                                 upcoming["early_adopter_score"].to_numpy(),
                                 upcoming["appetence"].to_numpy()))
 

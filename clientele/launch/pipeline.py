@@ -35,7 +35,7 @@ from clientele import intervals, seam
 from clientele.launch.appetence import AppetenceScorer, PurchaseMatrix, purchase_matrix_from_lists
 from clientele.launch.gower import GowerSimilarity
 from clientele.launch.lookalike import MIX_COLUMN, LookalikeMatrix, PULookalike, top_share_metrics
-from clientele.launch.policy import DEFAULT_POLICY, AudiencePolicy, Policy, rolling_holdouts
+from clientele.launch.policy import AudiencePolicy, Policy, rolling_holdouts
 from clientele.launch.settings import LaunchSettings
 from clientele.seam import Source, fields, sql_literal
 
@@ -477,10 +477,11 @@ def audience_priority(policy: Source, scores: Source, settings: LaunchSettings
     """The tuned policy's priority score of every client of the upcoming launch (the
     default policy when none could be tuned), in client batches."""
     parameters = seam.read_frame(policy, ["item", "value"], where="item_type = 'parameter'")
+    fallback = settings.fallback_policy()
     chosen = Policy.from_parameters(dict(zip(parameters["item"], parameters["value"],
-                                             strict=True)))
+                                             strict=True)), fallback)
     if len(parameters) == 0:
-        log.info("launch: no tuned audience policy: priority by the default %s", DEFAULT_POLICY)
+        log.info("launch: no tuned audience policy: priority by the fallback %s", fallback)
 
     def parts() -> Iterator[pa.Table]:
         for batch in seam.iter_batches(

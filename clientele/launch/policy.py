@@ -46,10 +46,10 @@ class Policy:
     )
 
     @classmethod
-    def from_parameters(cls, values: Mapping[str, float]) -> Policy:
+    def from_parameters(cls, values: Mapping[str, float], fallback: Policy) -> Policy:
         """The policy of audience_policy's parameter rows; a parameter they lack takes
-        DEFAULT_POLICY's value (all of them when no policy could be tuned)."""
-        return dataclasses.replace(DEFAULT_POLICY, **{
+        ``fallback``'s value (all of them when no policy could be tuned)."""
+        return dataclasses.replace(fallback, **{
             name: float(values[name]) for name in cls.PARAMETERS if name in values})
 
     def priority(
@@ -64,14 +64,6 @@ class Policy:
             )
         score = self.w_lookalike * lookalike + self.w_early_adopter * early + self.w_appetence * fit
         return score - (lookalike < self.lookalike_floor).astype(float)
-
-
-#: The priority used when no policy can be tuned (fewer than two past launches with
-#: conversions): lookalike and rules alike, a little appetence, preferring a middle one.
-DEFAULT_POLICY = Policy(
-    w_lookalike=0.4, w_early_adopter=0.4, w_appetence=0.2, appetence_center=0.5,
-    appetence_width=0.3, lookalike_floor=0.0,
-)
 
 
 def conversion_at_volume(priority: np.ndarray, converted: np.ndarray, volume: int) -> float:

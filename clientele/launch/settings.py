@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clientele.launch.policy import Policy
 from clientele.seam import AreaSettings
 
 
@@ -50,3 +51,16 @@ class LaunchSettings(AreaSettings):
     policy_max_clients: int = 100_000
     #: Clients per launch the evaluation rows are computed on, at most (a seeded sample).
     evaluation_max_clients: int = 200_000
+    #: The priority when no policy can be tuned (fewer than two past launches with
+    #: conversions): lookalike and rules alike, a little appetence, preferring a middle
+    #: one (clientele.launch.policy.Policy's parameters).
+    fallback_w_lookalike: float = 0.4
+    fallback_w_early_adopter: float = 0.4
+    fallback_w_appetence: float = 0.2
+    fallback_appetence_center: float = 0.5
+    fallback_appetence_width: float = 0.3
+    fallback_lookalike_floor: float = 0.0
+
+    def fallback_policy(self) -> Policy:
+        """The priority policy used where audience_policy gives no tuned parameter."""
+        return Policy(**{name: getattr(self, f"fallback_{name}") for name in Policy.PARAMETERS})

@@ -2,38 +2,17 @@
     collection's products within launch_adoption_days of its launch. -#}
 with
 
-order_lines as (
+collection_purchases as (
 
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-products as (
-
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('int_launch__collection_purchases') }}
 
 ),
 
-launch_lines as (
+adoption_lines as (
 
-    select
-        order_lines.customer_id,
-        products.collection_id,
-        products.launch_date,
-        order_lines.order_date,
-        order_lines.net_amount,
-        order_lines.is_discounted
-    from order_lines
-    inner join products
-        on order_lines.product_id = products.product_id
-    where
-        order_lines.is_purchase_order
-        and not order_lines.is_return_line
-        and products.collection_id is not null
-        and products.launch_date is not null
-        and order_lines.order_date >= products.launch_date
-        and order_lines.order_date
-        < cast({{ dbt.dateadd('day', var('launch_adoption_days', 30), 'products.launch_date') }} as date)
+    select *
+    from collection_purchases
+    where days_after_launch < {{ var('launch_adoption_days') }}
 
 ),
 
@@ -47,7 +26,7 @@ adoptions as (
         {{ dbt.datediff('launch_date', 'min(order_date)', 'day') }} as days_to_adopt,
         sum(net_amount) as adoption_amount,
         sum(case when coalesce(is_discounted, false) then 0 else net_amount end) as full_price_amount
-    from launch_lines
+    from adoption_lines
     group by customer_id, collection_id, launch_date
 
 )

@@ -3,33 +3,19 @@
     lift (campaign_lift) alike. -#}
 with
 
-order_lines as (
+collection_purchases as (
 
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-products as (
-
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('int_launch__collection_purchases') }}
 
 ),
 
 window_buyers as (
 
     select distinct
-        order_lines.customer_id,
-        products.collection_id
-    from order_lines
-    inner join products
-        on order_lines.product_id = products.product_id
-    where
-        order_lines.is_purchase_order
-        and not order_lines.is_return_line
-        and products.launch_date is not null
-        and order_lines.order_date >= products.launch_date
-        and order_lines.order_date
-        < cast({{ dbt.dateadd('day', var('launch_window_days', 45), 'products.launch_date') }} as date)
+        customer_id,
+        collection_id
+    from collection_purchases
+    where days_after_launch < {{ var('launch_window_days') }}
 
 )
 

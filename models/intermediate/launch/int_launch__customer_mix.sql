@@ -37,7 +37,7 @@ lines as (
             and population.cutoff_date > order_lines.order_date
     inner join products
         on order_lines.product_id = products.product_id
-    where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
+    where order_lines.is_merchandise_purchase
 
 ),
 

@@ -1,10 +1,10 @@
 {#- One row per reference launch and customer who had purchased before its
     cutoff: the business-rule early-adopter features, weighted score
-    (seeds/launch_early_adopter_weights.csv) and pool membership, using only
+    (seeds/launch/launch_early_adopter_weights.csv) and pool membership, using only
     data before the cutoff. -#}
-{%- set adoption_days = var('launch_adoption_days', 30) -%}
-{%- set recent_launches = var('launch_recent_launches', 4) -%}
-{%- set new_season_end = dbt.dateadd('day', var('launch_new_season_days', 180), 'products.launch_date') -%}
+{%- set adoption_days = var('launch_adoption_days') -%}
+{%- set recent_launches = var('launch_recent_launches') -%}
+{%- set new_season_end = dbt.dateadd('day', var('launch_new_season_days'), 'products.launch_date') -%}
 with
 
 reference_launches as (
@@ -87,6 +87,7 @@ launches_before as (
 
     select
         reference_launches.collection_id as reference_collection_id,
+        reference_launches.cutoff_date,
         all_launches.collection_id,
         all_launches.launch_date,
         row_number() over (
@@ -98,30 +99,41 @@ launches_before as (
 
 ),
 
+first_order_dates as (
+
+    select distinct
+        reference_collection_id,
+        first_order_date
+    from population
+
+),
+
 eligible as (
 
-    -- Launches whose adoption window was still open after the client's first purchase.
+    -- Launches whose adoption window was still open after a first purchase on that date:
+    -- counted once per date, not once per client (a few thousand dates, millions of clients).
     select
-        population.reference_collection_id,
-        population.customer_id,
+        first_order_dates.reference_collection_id,
+        first_order_dates.first_order_date,
         count(*) as eligible_launches,
         count(case when launches_before.launch_recency <= {{ recent_launches }} then 1 end)
             as recent_eligible_launches
-    from population
+    from first_order_dates
     inner join launches_before
         on
-            population.reference_collection_id = launches_before.reference_collection_id
+            first_order_dates.reference_collection_id = launches_before.reference_collection_id
             and launches_before.launch_date
-            > cast({{ dbt.dateadd('day', -adoption_days, 'population.first_order_date') }} as date)
-    group by population.reference_collection_id, population.customer_id
+            > cast({{ dbt.dateadd('day', -adoption_days, 'first_order_dates.first_order_date') }} as date)
+    group by first_order_dates.reference_collection_id, first_order_dates.first_order_date
 
 ),
 
 adopted as (
 
+    -- An adoption before the cutoff is a purchase before it: its client is in the population.
     select
-        population.reference_collection_id,
-        population.customer_id,
+        launches_before.reference_collection_id,
+        adoptions.customer_id,
         count(*) as launches_adopted,
         count(case when launches_before.launch_recency <= {{ recent_launches }} then 1 end)
             as recent_launches_adopted,
@@ -129,24 +141,22 @@ adopted as (
         sum(adoptions.adoption_amount) as adoption_amount,
         sum(adoptions.full_price_amount) as full_price_amount,
         max(adoptions.first_adoption_date) as last_adoption_date
-    from population
-    inner join adoptions
-        on
-            population.customer_id = adoptions.customer_id
-            and population.cutoff_date > adoptions.first_adoption_date
+    from adoptions
     inner join launches_before
         on
-            population.reference_collection_id = launches_before.reference_collection_id
-            and adoptions.collection_id = launches_before.collection_id
-    group by population.reference_collection_id, population.customer_id
+            adoptions.collection_id = launches_before.collection_id
+            and adoptions.first_adoption_date < launches_before.cutoff_date
+    group by launches_before.reference_collection_id, adoptions.customer_id
 
 ),
 
 spend as (
 
+    -- Per launch and client, straight from the lines before its cutoff (a purchase before the
+    -- cutoff puts its client in the population), without joining the population itself.
     select
-        population.reference_collection_id,
-        population.customer_id,
+        reference_launches.collection_id as reference_collection_id,
+        order_lines.customer_id,
         sum(order_lines.net_amount) as merchandise_spend,
         sum(
             case
@@ -159,15 +169,13 @@ spend as (
                 else 0
             end
         ) as new_season_spend
-    from population
-    inner join order_lines
-        on
-            population.customer_id = order_lines.customer_id
-            and population.cutoff_date > order_lines.order_date
+    from order_lines
+    inner join reference_launches
+        on order_lines.order_date < reference_launches.cutoff_date
     inner join products
         on order_lines.product_id = products.product_id
-    where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
-    group by population.reference_collection_id, population.customer_id
+    where order_lines.is_merchandise_purchase
+    group by reference_launches.collection_id, order_lines.customer_id
 
 ),
 
@@ -206,13 +214,17 @@ components as (
             else 0.0
         end as full_price_share,
         coalesce(
-            exp(-{{ dbt.datediff('adopted.last_adoption_date', 'population.cutoff_date', 'day') }} / 365.0), 0.0
+            exp(
+                -{{ dbt.datediff('adopted.last_adoption_date', 'population.cutoff_date', 'day') }}
+                / cast({{ var('launch_adoption_recency_days') }} as double)
+            ),
+            0.0
         ) as recency
     from population
     left join eligible
         on
             population.reference_collection_id = eligible.reference_collection_id
-            and population.customer_id = eligible.customer_id
+            and population.first_order_date = eligible.first_order_date
     left join adopted
         on
             population.reference_collection_id = adopted.reference_collection_id
@@ -263,8 +275,8 @@ pooled as (
     select
         *,
         early_adopter_score > 0
-        and launches_adopted >= {{ var('launch_pool_min_launches', 1) }}
-        and early_adopter_rank <= {{ var('launch_pool_share', 0.15) }} * population_size as in_pool
+        and launches_adopted >= {{ var('launch_pool_min_launches') }}
+        and early_adopter_rank <= {{ var('launch_pool_share') }} * population_size as in_pool
     from ranked
 
 )

@@ -26,13 +26,13 @@ orders as (
 
 email_events as (
 
-    select * from {{ ref('stg_email_events') }}
+    select * from {{ ref('fct_email_events') }}
 
 ),
 
 web_events as (
 
-    select * from {{ ref('stg_web_events') }}
+    select * from {{ ref('fct_web_events') }}
 
 ),
 
@@ -90,7 +90,7 @@ email_stats as (
     inner join email_events
         on
             population.customer_id = email_events.customer_id
-            and cast(email_events.occurred_at as date) < population.cutoff_date
+            and population.cutoff_date > email_events.event_date
     group by population.reference_collection_id, population.customer_id
 
 ),
@@ -107,12 +107,12 @@ launch_email_stats as (
     inner join email_events
         on
             population.customer_id = email_events.customer_id
-            and cast(email_events.occurred_at as date) < population.cutoff_date
+            and population.cutoff_date > email_events.event_date
     inner join launch_dates
         on
-            cast(email_events.occurred_at as date) >= launch_dates.launch_date
-            and cast(email_events.occurred_at as date)
-            < cast({{ dbt.dateadd('day', 7, 'launch_dates.launch_date') }} as date)
+            email_events.event_date >= launch_dates.launch_date
+            and email_events.event_date
+            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
     group by population.reference_collection_id, population.customer_id
 
 ),
@@ -162,9 +162,9 @@ web_stats as (
     inner join web_events
         on
             population.customer_id = web_events.customer_id
-            and cast(web_events.occurred_at as date) < population.cutoff_date
-            and cast(web_events.occurred_at as date)
-            >= cast({{ dbt.dateadd('day', -180, 'population.cutoff_date') }} as date)
+            and population.cutoff_date > web_events.event_date
+            and web_events.event_date
+            >= cast({{ dbt.dateadd('day', -var('launch_web_lookback_days'), 'population.cutoff_date') }} as date)
     group by population.reference_collection_id, population.customer_id
 
 ),

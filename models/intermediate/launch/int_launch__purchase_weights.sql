@@ -26,7 +26,7 @@ weighted as (
             * power(
                 0.5,
                 {{ dbt.datediff('order_lines.order_date', 'population.cutoff_date', 'day') }}
-                / {{ var('launch_recency_half_life_days', 365) }}.0
+                / cast({{ var('launch_recency_half_life_days') }} as double)
             )
         ) as purchase_weight,
         max(order_lines.order_date) as last_bought_date
@@ -35,7 +35,7 @@ weighted as (
         on
             population.customer_id = order_lines.customer_id
             and population.cutoff_date > order_lines.order_date
-    where order_lines.is_purchase_order and not order_lines.is_return_line and order_lines.is_merchandise
+    where order_lines.is_merchandise_purchase
     group by population.reference_collection_id, population.customer_id, order_lines.product_id
 
 )

@@ -49,7 +49,7 @@ past as (
 
     select * exclude (recency_rank)
     from past_ranked
-    where recency_rank <= {{ var('launch_backtest_launches', 8) }}
+    where recency_rank <= {{ var('launch_backtest_launches') }}
 
 ),
 

@@ -97,13 +97,13 @@ banded as (
     select
         *,
         case
-            when lookalike_score >= {{ var('launch_lookalike_high', 0.7) }} then 'high'
-            when lookalike_score >= {{ var('launch_lookalike_mid', 0.4) }} then 'mid'
+            when lookalike_score >= {{ var('launch_lookalike_high') }} then 'high'
+            when lookalike_score >= {{ var('launch_lookalike_mid') }} then 'mid'
             else 'low'
         end as lookalike_band,
         case
-            when appetence > {{ var('launch_appetence_high', 0.6) }} then 'high'
-            when appetence >= {{ var('launch_appetence_mid', 0.4) }} then 'mid'
+            when appetence > {{ var('launch_appetence_high') }} then 'high'
+            when appetence >= {{ var('launch_appetence_mid') }} then 'mid'
             else 'low'
         end as appetence_band
     from joined

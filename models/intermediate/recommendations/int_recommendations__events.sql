@@ -1,5 +1,6 @@
 {#- Every signal of interest in a product: merchandise purchases (one per order and
-    product) and, where the dataset has them, web views and add-to-carts, up to as_of. -#}
+    product) and, where the dataset has them, web views and add-to-carts, up to as_of
+    (fct_order_lines and fct_web_events are cut to it). -#}
 with
 
 order_lines as (
@@ -10,7 +11,7 @@ order_lines as (
 
 web_events as (
 
-    select * from {{ ref('stg_web_events') }}
+    select * from {{ ref('fct_web_events') }}
 
 ),
 
@@ -30,7 +31,7 @@ purchases as (
         min(ordered_at) as occurred_at,
         cast(sum(quantity) as bigint) as quantity
     from order_lines
-    where is_purchase_order and is_merchandise and quantity > 0
+    where is_merchandise_purchase
     group by customer_id, product_id, order_id
 
 ),
@@ -47,9 +48,7 @@ browsing as (
     from web_events
     inner join products
         on web_events.product_id = products.product_id
-    where
-        products.is_merchandise
-        and cast(web_events.occurred_at as date) <= {{ as_of_date() }}
+    where products.is_merchandise
 
 ),
 

@@ -13,7 +13,7 @@ horizons as (
 
     select
         'backtest' as horizon,
-        cast({{ dbt.dateadd('day', -var('recommendations_holdout_days', 90), 'as_of_date') }} as date)
+        cast({{ dbt.dateadd('day', -var('recommendations_holdout_days'), 'as_of_date') }} as date)
             as known_before,
         as_of_date
     from as_of

@@ -1,18 +1,18 @@
-{#- One row per engagement signal of a customer up to as_of: e-mail opens and
-    clicks, product views and add-to-carts. Empty when the dataset has no
-    e-mail or web events (Olist, Online Retail): the models then run on
-    purchases and profile only. -#}
+{#- One row per engagement signal of a customer up to as_of (fct_email_events and
+    fct_web_events are cut to it): e-mail opens and clicks, product views and
+    add-to-carts. Empty when the dataset has no e-mail or web events (Olist, Online
+    Retail): the models then run on purchases and profile only. -#}
 with
 
 email_events as (
 
-    select * from {{ ref('stg_email_events') }}
+    select * from {{ ref('fct_email_events') }}
 
 ),
 
 web_events as (
 
-    select * from {{ ref('stg_web_events') }}
+    select * from {{ ref('fct_web_events') }}
 
 ),
 
@@ -20,7 +20,7 @@ email_signals as (
 
     select
         customer_id,
-        cast(occurred_at as date) as event_date,
+        event_date,
         'email_' || event_type as event_kind
     from email_events
     where event_type in ('open', 'click')
@@ -31,7 +31,7 @@ web_signals as (
 
     select
         customer_id,
-        cast(occurred_at as date) as event_date,
+        event_date,
         case when event_type = 'add_to_cart' then 'web_cart' else 'web_view' end as event_kind
     from web_events
 
@@ -43,14 +43,6 @@ signals as (
     union all
     select * from web_signals
 
-),
-
-signals_as_of as (
-
-    select *
-    from signals
-    where customer_id is not null and event_date <= {{ as_of_date() }}
-
 )
 
-select * from signals_as_of
+select * from signals

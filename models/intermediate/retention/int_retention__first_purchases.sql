@@ -62,7 +62,7 @@ first_basket_lines as (
         on first_orders.order_id = order_lines.order_id
     inner join products
         on order_lines.product_id = products.product_id
-    where order_lines.is_merchandise and order_lines.quantity > 0
+    where order_lines.is_merchandise_purchase
 
 ),
 

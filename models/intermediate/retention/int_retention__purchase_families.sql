@@ -34,7 +34,7 @@ purchase_families as (
         on purchases.order_id = order_lines.order_id
     inner join products
         on order_lines.product_id = products.product_id
-    where order_lines.is_merchandise and order_lines.quantity > 0
+    where order_lines.is_merchandise_purchase
 
 )
 

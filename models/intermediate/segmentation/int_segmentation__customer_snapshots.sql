@@ -43,7 +43,7 @@ history_start as (
     select
         greatest(
             min(orders.order_date),
-            cast({{ dbt.dateadd('month', - (var('segmentation_history_months', 24) | int), 'max(as_of.as_of_date)') }} as date)
+            cast({{ dbt.dateadd('month', - (var('segmentation_history_months') | int), 'max(as_of.as_of_date)') }} as date)
         ) as start_date
     from orders
     cross join as_of

@@ -41,14 +41,14 @@ eligible as (
     select
         month_buyers.snapshot_date,
         month_buyers.snapshot_date >= cast({{ dbt.dateadd(
-            'month', (var('segmentation_min_history_months', 6) | int), 'history_bounds.first_purchase_date') }} as date)
+            'month', (var('segmentation_min_history_months') | int), 'history_bounds.first_purchase_date') }} as date)
             as has_history,
         month_buyers.snapshot_date <= cast({{ dbt.dateadd(
-            'month', - (var('segmentation_stability_months', 12) | int), 'history_bounds.last_month_end') }} as date)
+            'month', - (var('segmentation_stability_months') | int), 'history_bounds.last_month_end') }} as date)
             as has_horizon
     from month_buyers
     cross join history_bounds
-    where month_buyers.n_buyers >= {{ var('segmentation_min_reference_buyers', 100) }}
+    where month_buyers.n_buyers >= {{ var('segmentation_min_reference_buyers') }}
         and month_buyers.snapshot_date < history_bounds.last_month_end
 
 ),
@@ -66,7 +66,7 @@ candidates as (
 chosen as (
 
     select
-        {% if var('segmentation_reference_date', none) -%}
+        {% if var('segmentation_reference_date') -%}
             cast('{{ var("segmentation_reference_date") }}' as date)
         {%- else -%}
             coalesce(
@@ -74,15 +74,15 @@ chosen as (
             )
         {%- endif %} as reference_date,
         history_bounds.last_month_end,
-        {% if var('segmentation_reference_date', none) -%}
+        {% if var('segmentation_reference_date') -%}
             'var segmentation_reference_date'
         {%- else -%}
             case
                 when candidates.reference_with_horizon is not null
-                    then '{{ var("segmentation_stability_months", 12) }} months before the last month end'
+                    then '{{ var("segmentation_stability_months") }} months before the last month end'
                 when candidates.first_with_history is not null
                     then 'history shorter than the horizon: first month end with '
-                        || '{{ var("segmentation_min_history_months", 6) }} months of history'
+                        || '{{ var("segmentation_min_history_months") }} months of history'
                 else 'short history: first month end with enough buyers'
             end
         {%- endif %} as reference_reason

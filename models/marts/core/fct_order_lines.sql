@@ -39,9 +39,13 @@ lines_as_of as (
         order_lines.is_return_line,
         -- Sold below list price, by markdown or line discount.
         order_lines.discount > 0
-        or order_lines.unit_price < 0.95 * products.list_price as is_discounted,
+        or order_lines.unit_price < {{ var('core_discounted_price_ratio') }} * products.list_price as is_discounted,
         orders.is_purchase as is_purchase_order,
-        products.is_merchandise
+        products.is_merchandise,
+        -- The one definition of "bought a product" every area counts from: a product (no
+        -- fee or postage) on a purchase order (not cancelled, not a return), not returned.
+        orders.is_purchase and not order_lines.is_return_line and products.is_merchandise
+            as is_merchandise_purchase
     from order_lines
     inner join orders
         on order_lines.order_id = orders.order_id

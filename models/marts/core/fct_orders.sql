@@ -55,7 +55,7 @@ classified as (
         order_totals.gross_margin,
         orders_as_of.delivered_at,
         orders_as_of.promised_delivery_at,
-        orders_as_of.order_status in ('canceled', 'cancelled', 'unavailable') as is_cancelled,
+        orders_as_of.order_status in {{ sql_string_list(var('core_cancelled_statuses')) }} as is_cancelled,
         orders_as_of.order_status = 'returned' or coalesce(order_totals.net_units, 0) < 0
             as is_return,
         order_reviews.review_score

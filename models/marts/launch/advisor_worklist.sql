@@ -24,9 +24,9 @@ stores as (
 
 ),
 
-stock as (
+availability as (
 
-    select * from {{ ref('stg_stock') }}
+    select * from {{ ref('int_stock_availability') }}
 
 ),
 
@@ -73,29 +73,27 @@ within_capacity as (
                 as advisor_rank
         from reachable
     ) as ranked_by_advisor
-    where advisor_rank <= coalesce(advisor_capacity, {{ var('launch_default_advisor_capacity', 30) }})
+    where advisor_rank <= coalesce(advisor_capacity, {{ var('launch_default_advisor_capacity') }})
 
 ),
 
 store_stock as (
 
     select
-        store_id,
+        scope_id as store_id,
         product_id
-    from stock
-    where quantity_on_hand > 0
+    from availability
+    where scope_type = 'store' and units_on_hand > 0
 
 ),
 
 country_stock as (
 
-    select distinct
-        stores.country,
-        stock.product_id
-    from stock
-    inner join stores
-        on stock.store_id = stores.store_id
-    where stock.quantity_on_hand > 0
+    select
+        scope_id as country,
+        product_id
+    from availability
+    where scope_type = 'country' and units_on_hand > 0
 
 ),
 

@@ -46,7 +46,6 @@ rates as (
 
 intervals as (
 
-    -- Wilson score interval, z = 1.96.
     select
         cast(audience_band as varchar) as audience_band,
         cast(lookalike_band as varchar) as lookalike_band,
@@ -55,37 +54,15 @@ intervals as (
         cast(n_clients as bigint) as n_clients,
         cast(n_converted as bigint) as n_converted,
         cast(conversion_rate as double) as conversion_rate,
-        cast((
-            conversion_rate + 1.9208 / n_clients
-            - 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients))
-        )
-        / (1 + 3.8416 / n_clients) as double) as conversion_ci_low,
-        cast((
-            conversion_rate + 1.9208 / n_clients
-            + 1.96 * sqrt(conversion_rate * (1 - conversion_rate) / n_clients + 0.9604 / (n_clients * n_clients))
-        )
-        / (1 + 3.8416 / n_clients) as double) as conversion_ci_high,
+        cast({{ wilson_interval('conversion_rate', 'n_clients', 'lower') }} as double) as conversion_ci_low,
+        cast({{ wilson_interval('conversion_rate', 'n_clients', 'upper') }} as double) as conversion_ci_high,
         cast(n_contacted as bigint) as n_contacted,
         cast(n_contacted_converted as bigint) as n_contacted_converted,
         cast(contacted_conversion_rate as double) as contacted_conversion_rate,
-        cast(case when n_contacted > 0 then (
-                contacted_conversion_rate + 1.9208 / n_contacted
-                - 1.96 * sqrt(
-                    contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
-                    + 0.9604 / (n_contacted * n_contacted)
-                )
-            )
-            / (1 + 3.8416 / n_contacted)
-        end as double) as contacted_ci_low,
-        cast(case when n_contacted > 0 then (
-                contacted_conversion_rate + 1.9208 / n_contacted
-                + 1.96 * sqrt(
-                    contacted_conversion_rate * (1 - contacted_conversion_rate) / n_contacted
-                    + 0.9604 / (n_contacted * n_contacted)
-                )
-            )
-            / (1 + 3.8416 / n_contacted)
-        end as double) as contacted_ci_high
+        cast({{ wilson_interval('contacted_conversion_rate', 'n_contacted', 'lower') }} as double)
+            as contacted_ci_low,
+        cast({{ wilson_interval('contacted_conversion_rate', 'n_contacted', 'upper') }} as double)
+            as contacted_ci_high
     from rates
 
 )

@@ -77,7 +77,7 @@ lift as (
         cast(collection_id as varchar) as collection_id,
         launch_date,
         coalesce(
-            cast({{ dbt.dateadd('day', var('launch_window_days', 45), 'launch_date') }} as date)
+            cast({{ dbt.dateadd('day', var('launch_window_days'), 'launch_date') }} as date)
             <= {{ as_of_date() }},
             false
         ) as is_outcome_complete,
@@ -88,18 +88,12 @@ lift as (
         cast(contacted_conversion / nullif(control_conversion, 0) as double) as lift,
         cast(contacted_conversion - control_conversion as double) as uplift,
         cast(
-            contacted_conversion - control_conversion
-            - 1.96 * sqrt(
-                contacted_conversion * (1 - contacted_conversion) / nullif(n_contacted, 0)
-                + control_conversion * (1 - control_conversion) / nullif(n_control, 0)
-            ) as double
+            {{ difference_interval('contacted_conversion', 'n_contacted', 'control_conversion', 'n_control', 'lower') }}
+            as double
         ) as uplift_ci_low,
         cast(
-            contacted_conversion - control_conversion
-            + 1.96 * sqrt(
-                contacted_conversion * (1 - contacted_conversion) / nullif(n_contacted, 0)
-                + control_conversion * (1 - control_conversion) / nullif(n_control, 0)
-            ) as double
+            {{ difference_interval('contacted_conversion', 'n_contacted', 'control_conversion', 'n_control', 'upper') }}
+            as double
         ) as uplift_ci_high,
         cast(contacted_order_conversion as double) as contacted_order_conversion,
         cast(control_order_conversion as double) as control_order_conversion,

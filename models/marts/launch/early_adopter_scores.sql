@@ -54,7 +54,7 @@ described as (
             when launches_adopted > 0
                 then 'bought ' || cast(launches_adopted as varchar) || ' earlier collection'
                     || case when launches_adopted > 1 then 's' else '' end
-                    || ' within {{ var("launch_adoption_days", 30) }} days of its launch'
+                    || ' within {{ var("launch_adoption_days") }} days of its launch'
         end as early_adopter_reason
     from upcoming
 

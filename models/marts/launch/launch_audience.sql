@@ -123,7 +123,7 @@ prioritised as (
     select
         upcoming.customer_id,
         upcoming.reference_collection_id as collection_id,
-        'CAMP-' || upcoming.reference_collection_id as campaign_id,
+        '{{ var("launch_campaign_prefix") }}' || upcoming.reference_collection_id as campaign_id,
         upcoming.lookalike_score,
         upcoming.appetence,
         upcoming.appetence_similarity,
@@ -153,7 +153,7 @@ ranked as (
         *,
         row_number() over (order by priority_score desc, customer_id asc) as priority_rank,
         {{ launch_hash_unit("customer_id || '|' || campaign_id") }}
-        < {{ var('launch_control_share', 0.1) }} as is_control
+        < {{ var('launch_control_share') }} as is_control
     from prioritised
 
 ),
@@ -178,7 +178,7 @@ reasoned as (
             '; ',
             early_adopter_reason,
             case
-                when lookalike_score >= {{ var('launch_lookalike_high', 0.7) }}
+                when lookalike_score >= {{ var('launch_lookalike_high') }}
                     then 'profile like the early adopters (lookalike ' || cast(round(lookalike_score, 2) as varchar)
                         || ')'
             end,

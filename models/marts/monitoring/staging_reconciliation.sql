@@ -1,197 +1,48 @@
-{#- Rows read from each raw table against rows staged and rows quarantined;
+{#- Rows read from each raw table against rows staged and rows quarantined, for every
+    table of the raw contract (macro raw_contract_tables);
     tests/assert_staging_reconciles.sql fails the build if they differ. -#}
 with
 
-customers_counts as (
+quarantine as (
 
-    select
-        'customers' as source_table,
-        (select count(*) from {{ source('raw', 'customers') }}) as rows_read,
-        (select count(*) from {{ ref('stg_customers') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'customers')
-            as rows_quarantined
+    select * from {{ ref('quarantine') }}
 
 ),
 
-products_counts as (
+quarantined as (
 
     select
-        'products' as source_table,
-        (select count(*) from {{ source('raw', 'products') }}) as rows_read,
-        (select count(*) from {{ ref('stg_products') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'products')
-            as rows_quarantined
+        source_table,
+        count(*) as rows_quarantined
+    from quarantine
+    group by source_table
 
 ),
 
-collections_counts as (
+counted as (
 
-    select
-        'collections' as source_table,
-        (select count(*) from {{ source('raw', 'collections') }}) as rows_read,
-        (select count(*) from {{ ref('stg_collections') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'collections')
-            as rows_quarantined
-
-),
-
-orders_counts as (
-
-    select
-        'orders' as source_table,
-        (select count(*) from {{ source('raw', 'orders') }}) as rows_read,
-        (select count(*) from {{ ref('stg_orders') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'orders')
-            as rows_quarantined
-
-),
-
-order_lines_counts as (
-
-    select
-        'order_lines' as source_table,
-        (select count(*) from {{ source('raw', 'order_lines') }}) as rows_read,
-        (select count(*) from {{ ref('stg_order_lines') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'order_lines')
-            as rows_quarantined
-
-),
-
-reviews_counts as (
-
-    select
-        'reviews' as source_table,
-        (select count(*) from {{ source('raw', 'reviews') }}) as rows_read,
-        (select count(*) from {{ ref('stg_reviews') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'reviews')
-            as rows_quarantined
-
-),
-
-web_events_counts as (
-
-    select
-        'web_events' as source_table,
-        (select count(*) from {{ source('raw', 'web_events') }}) as rows_read,
-        (select count(*) from {{ ref('stg_web_events') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'web_events')
-            as rows_quarantined
-
-),
-
-email_events_counts as (
-
-    select
-        'email_events' as source_table,
-        (select count(*) from {{ source('raw', 'email_events') }}) as rows_read,
-        (select count(*) from {{ ref('stg_email_events') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'email_events')
-            as rows_quarantined
-
-),
-
-stores_counts as (
-
-    select
-        'stores' as source_table,
-        (select count(*) from {{ source('raw', 'stores') }}) as rows_read,
-        (select count(*) from {{ ref('stg_stores') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'stores')
-            as rows_quarantined
-
-),
-
-stock_counts as (
-
-    select
-        'stock' as source_table,
-        (select count(*) from {{ source('raw', 'stock') }}) as rows_read,
-        (select count(*) from {{ ref('stg_stock') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'stock')
-            as rows_quarantined
-
-),
-
-campaign_contacts_counts as (
-
-    select
-        'campaign_contacts' as source_table,
-        (select count(*) from {{ source('raw', 'campaign_contacts') }}) as rows_read,
-        (select count(*) from {{ ref('stg_campaign_contacts') }}) as rows_staged,
-        (
-            select count(*) from {{ ref('quarantine') }}
-            where source_table = 'campaign_contacts')
-            as rows_quarantined
+    {%- for table in raw_contract_tables() %}
+        {{ 'union all' if not loop.first }}
+        select
+            '{{ table.name }}' as source_table,
+            (select count(*) from {{ source('raw', table.name) }}) as rows_read,
+            (select count(*) from {{ ref('stg_' ~ table.name) }}) as rows_staged
+    {%- endfor %}
 
 ),
 
 reconciliation as (
 
-    select * from customers_counts
-
-    union all
-
-    select * from products_counts
-
-    union all
-
-    select * from collections_counts
-
-    union all
-
-    select * from orders_counts
-
-    union all
-
-    select * from order_lines_counts
-
-    union all
-
-    select * from reviews_counts
-
-    union all
-
-    select * from web_events_counts
-
-    union all
-
-    select * from email_events_counts
-
-    union all
-
-    select * from stores_counts
-
-    union all
-
-    select * from stock_counts
-
-    union all
-
-    select * from campaign_contacts_counts
+    select
+        counted.source_table,
+        counted.rows_read,
+        counted.rows_staged,
+        coalesce(quarantined.rows_quarantined, 0) as rows_quarantined,
+        counted.rows_read - counted.rows_staged - coalesce(quarantined.rows_quarantined, 0) as rows_unaccounted
+    from counted
+    left join quarantined
+        on counted.source_table = quarantined.source_table
 
 )
 
-select
-    *,
-    rows_read - rows_staged - rows_quarantined as rows_unaccounted
-from reconciliation
+select * from reconciliation

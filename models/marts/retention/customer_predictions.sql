@@ -51,10 +51,10 @@ banded as (
         expected_orders_365d,
         expected_next_order_date,
         churn_probability,
-        -- The bands marketers use: low < 33%, high > 66%.
+        -- The bands marketers use (by default low < 33 %, high > 66 %).
         case
-            when churn_probability < 0.33 then 'low'
-            when churn_probability > 0.66 then 'high'
+            when churn_probability < {{ var('retention_churn_low_below') }} then 'low'
+            when churn_probability > {{ var('retention_churn_high_above') }} then 'high'
             else 'medium'
         end as churn_band,
         expected_order_value,

@@ -3,10 +3,11 @@
     and the refresh interval recommended from it. days_to_threshold
     interpolates linearly between the last month end above the threshold and
     the first one below it (ARI = 1 at the reference date); the recommended
-    interval is the longest usual cadence not beyond it. When ARI never falls
-    below the threshold in the observed history, the recommendation is the
-    longest cadence within the observed horizon (a lower bound, said in notes). -#}
-{%- set threshold = var('segmentation_ari_threshold', 0.8) -%}
+    interval is the longest cadence of the seed segmentation_refresh_cadences
+    not beyond it. When ARI never falls below the threshold in the observed
+    history, the recommendation is the longest cadence within the observed
+    horizon (a lower bound, said in notes). -#}
+{%- set threshold = var('segmentation_ari_threshold') -%}
 with
 
 stability as (
@@ -17,12 +18,7 @@ stability as (
 
 cadences as (
 
-    select *
-    from (
-        values
-        (1, 'daily'), (7, 'weekly'), (14, 'every two weeks'), (30, 'monthly'),
-        (61, 'every two months'), (91, 'quarterly'), (182, 'every six months'), (365, 'yearly')
-    ) as cadence_list (cadence_days, cadence_name)  -- noqa: AL05
+    select * from {{ ref('segmentation_refresh_cadences') }}
 
 ),
 

@@ -7,87 +7,13 @@
         reference date vs the model refitted then (does an old model still
         describe today's customers?).
     ARI is computed from the contingency table in SQL
-    (macro segmentation_adjusted_rand_index). -#}
+    (macro segmentation_adjusted_rand_index); the label pairs are counted in
+    int_segmentation__label_pairs, which segment_transitions reads too. -#}
 with
 
-history as (
+label_pairs as (
 
-    select * from {{ ref('segment_history') }}
-
-),
-
-reference as (
-
-    select * from {{ ref('int_segmentation__reference_date') }}
-
-),
-
-at_reference as (
-
-    select history.*
-    from history
-    inner join reference
-        on history.snapshot_date = reference.reference_date
-    where history.is_buyer
-
-),
-
-later as (
-
-    select history.*
-    from history
-    inner join reference
-        on history.snapshot_date >= reference.reference_date
-
-),
-
-paired as (
-
-    select
-        later.snapshot_date as compared_date,
-        at_reference.snapshot_date as reference_date,
-        at_reference.rfm_group as reference_rfm_group,
-        later.rfm_group as later_rfm_group,
-        at_reference.cluster_id_refit as reference_cluster_id,
-        later.cluster_id_refit as later_cluster_id_refit,
-        later.cluster_id_frozen as later_cluster_id_frozen
-    from at_reference
-    inner join later
-        on at_reference.customer_id = later.customer_id
-
-),
-
-labelled as (
-
-    select
-        'rfm_groups' as method,  -- noqa: RF04
-        reference_date,
-        compared_date,
-        reference_rfm_group as label_a,
-        later_rfm_group as label_b
-    from paired
-
-    union all
-
-    select
-        'clusters' as method,  -- noqa: RF04
-        reference_date,
-        compared_date,
-        cast(reference_cluster_id as varchar) as label_a,
-        cast(later_cluster_id_refit as varchar) as label_b
-    from paired
-    where reference_cluster_id is not null and later_cluster_id_refit is not null
-
-    union all
-
-    select
-        'clusters_frozen_vs_refit' as method,  -- noqa: RF04
-        reference_date,
-        compared_date,
-        cast(later_cluster_id_frozen as varchar) as label_a,
-        cast(later_cluster_id_refit as varchar) as label_b
-    from paired
-    where later_cluster_id_frozen is not null and later_cluster_id_refit is not null
+    select * from {{ ref('int_segmentation__label_pairs') }}
 
 ),
 
@@ -95,14 +21,14 @@ contingency as (
 
     select
         method,
-        reference_date,
-        compared_date,
+        from_date as reference_date,
+        to_date as compared_date,
         label_a,
         label_b,
-        count(*) as n,
-        sum(case when label_a = label_b then 1 else 0 end) as n_same_label
-    from labelled
-    group by method, reference_date, compared_date, label_a, label_b
+        n_customers as n,
+        case when label_a = label_b then n_customers else 0 end as n_same_label
+    from label_pairs
+    where comparison = 'since_reference'
 
 ),
 

@@ -2,62 +2,13 @@
     each segment at the start of the month are in each segment at its end.
     rfm_groups: every customer known at both dates (prospects included);
     clusters: the model frozen at the reference date (same centres at both
-    dates, so the ids are comparable), buyers from the reference date on. -#}
+    dates, so the ids are comparable), buyers from the reference date on.
+    The label pairs are counted in int_segmentation__label_pairs. -#}
 with
 
-history as (
+label_pairs as (
 
-    select * from {{ ref('segment_history') }}
-
-),
-
-periods as (
-
-    select
-        snapshot_date as period_start,
-        lead(snapshot_date) over (order by snapshot_date) as period_end
-    from (select distinct snapshot_date from history) as dates
-
-),
-
-moves as (
-
-    select
-        periods.period_start,
-        periods.period_end,
-        start_state.rfm_group as start_rfm_group,
-        end_state.rfm_group as end_rfm_group,
-        start_state.cluster_id_frozen as start_cluster_id,
-        end_state.cluster_id_frozen as end_cluster_id
-    from periods
-    inner join history as start_state
-        on periods.period_start = start_state.snapshot_date
-    inner join history as end_state
-        on periods.period_end = end_state.snapshot_date
-            and start_state.customer_id = end_state.customer_id
-
-),
-
-labelled as (
-
-    select
-        'rfm_groups' as method,  -- noqa: RF04
-        period_start,
-        period_end,
-        start_rfm_group as from_segment,
-        end_rfm_group as to_segment
-    from moves
-
-    union all
-
-    select
-        'clusters' as method,  -- noqa: RF04
-        period_start,
-        period_end,
-        cast(start_cluster_id as varchar) as from_segment,
-        cast(end_cluster_id as varchar) as to_segment
-    from moves
-    where start_cluster_id is not null and end_cluster_id is not null
+    select * from {{ ref('int_segmentation__label_pairs') }}
 
 ),
 
@@ -65,13 +16,13 @@ counted as (
 
     select
         method,
-        period_start,
-        period_end,
-        from_segment,
-        to_segment,
-        count(*) as n_customers
-    from labelled
-    group by method, period_start, period_end, from_segment, to_segment
+        from_date as period_start,
+        to_date as period_end,
+        label_a as from_segment,
+        label_b as to_segment,
+        n_customers
+    from label_pairs
+    where comparison = 'month_to_month'
 
 ),
 

@@ -1,6 +1,7 @@
-{#- Where each product can be bought: units on hand per store and per country (from
-    stg_stock and stg_stores). Empty when the dataset has no stock (Olist, Online Retail):
-    the recommendations are then not filtered by stock, and say so. -#}
+{#- Where each product can be bought: units on hand per store and per country (all the
+    country's stores), from stg_stock and stg_stores. The one stock model: the advisor
+    worklist and the recommendations both read it. Empty when the dataset has no stock
+    (Olist, Online Retail). -#}
 with
 
 stock as (
