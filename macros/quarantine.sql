@@ -1,4 +1,10 @@
-{#- The whole source row as JSON text, kept in quarantine so nothing is lost. -#}
+{#- The raw row as JSON text, for the quarantine: only on rejected rows, so that a staged
+    row costs no JSON (raw_values is the struct raw_table() reads from the file). -#}
+{% macro raw_record_when_rejected(values='raw_values', reason='reject_reason') -%}
+    case when {{ reason }} is not null then {{ row_to_json(values) }} end
+{%- endmacro %}
+
+{#- A row or struct as JSON text. -#}
 {% macro row_to_json(relation_alias) -%}
     {{ return(adapter.dispatch('row_to_json', 'clientele')(relation_alias)) }}
 {%- endmacro %}
@@ -37,16 +43,28 @@
     nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
 {%- endmacro %}
 
+{#- Dates before var('staging_min_valid_date') are clock or export errors (1900, 1970). -#}
+{% macro min_valid_date() -%}
+    cast('{{ var("staging_min_valid_date") }}' as timestamp)
+{%- endmacro %}
+
+{#- NaN or +-Infinity: NaN sorts above every number in DuckDB, so `price < 0` alone never
+    catches it, and one NaN line turns every sum it enters into NaN. -#}
+{% macro not_finite(column) -%}
+    not isfinite({{ column }})
+{%- endmacro %}
+
 {#- reject_reason: the first failed rule, else 'duplicate ...' for every copy of a
     key after the first among rows that passed the rules (so a valid row is
-    kept in preference to an invalid copy of it). -#}
+    kept in preference to an invalid copy of it); among valid copies the first
+    in the raw file is kept, whatever order DuckDB reads it in. -#}
 {% macro reason_with_duplicates(key_columns, duplicate_reason) -%}
     coalesce(
         rule_failure,
         case
             when row_number() over (
                 partition by {{ key_columns | join(', ') }}, rule_failure is null
-                order by raw_record
+                order by raw_row_number
             ) > 1 then '{{ duplicate_reason }}'
         end
     )

@@ -6,7 +6,7 @@ customers_counts as (
 
     select
         'customers' as source_table,
-        (select count(*) from {{ source('raw', 'customers') }}) as rows_read,
+        (select count(*) from {{ raw_table('customers') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_customers') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -19,7 +19,7 @@ products_counts as (
 
     select
         'products' as source_table,
-        (select count(*) from {{ source('raw', 'products') }}) as rows_read,
+        (select count(*) from {{ raw_table('products') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_products') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -32,7 +32,7 @@ collections_counts as (
 
     select
         'collections' as source_table,
-        (select count(*) from {{ source('raw', 'collections') }}) as rows_read,
+        (select count(*) from {{ raw_table('collections') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_collections') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -45,7 +45,7 @@ orders_counts as (
 
     select
         'orders' as source_table,
-        (select count(*) from {{ source('raw', 'orders') }}) as rows_read,
+        (select count(*) from {{ raw_table('orders') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_orders') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -58,7 +58,7 @@ order_lines_counts as (
 
     select
         'order_lines' as source_table,
-        (select count(*) from {{ source('raw', 'order_lines') }}) as rows_read,
+        (select count(*) from {{ raw_table('order_lines') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_order_lines') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -71,7 +71,7 @@ reviews_counts as (
 
     select
         'reviews' as source_table,
-        (select count(*) from {{ source('raw', 'reviews') }}) as rows_read,
+        (select count(*) from {{ raw_table('reviews') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_reviews') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -84,7 +84,7 @@ web_events_counts as (
 
     select
         'web_events' as source_table,
-        (select count(*) from {{ source('raw', 'web_events') }}) as rows_read,
+        (select count(*) from {{ raw_table('web_events') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_web_events') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -97,7 +97,7 @@ email_events_counts as (
 
     select
         'email_events' as source_table,
-        (select count(*) from {{ source('raw', 'email_events') }}) as rows_read,
+        (select count(*) from {{ raw_table('email_events') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_email_events') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -110,7 +110,7 @@ stores_counts as (
 
     select
         'stores' as source_table,
-        (select count(*) from {{ source('raw', 'stores') }}) as rows_read,
+        (select count(*) from {{ raw_table('stores') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_stores') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -123,7 +123,7 @@ stock_counts as (
 
     select
         'stock' as source_table,
-        (select count(*) from {{ source('raw', 'stock') }}) as rows_read,
+        (select count(*) from {{ raw_table('stock') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_stock') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}
@@ -136,7 +136,7 @@ campaign_contacts_counts as (
 
     select
         'campaign_contacts' as source_table,
-        (select count(*) from {{ source('raw', 'campaign_contacts') }}) as rows_read,
+        (select count(*) from {{ raw_table('campaign_contacts') }} as raw_rows) as rows_read,
         (select count(*) from {{ ref('stg_campaign_contacts') }}) as rows_staged,
         (
             select count(*) from {{ ref('quarantine') }}

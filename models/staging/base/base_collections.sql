@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'collections') }}
+    select * from {{ raw_table('collections') }}
 
 ),
 
@@ -11,8 +11,10 @@ typed as (
     select
         {{ clean_text('collection_id') }} as collection_id,
         {{ clean_text('name') }} as collection_name,
-        cast(launch_date as date) as launch_date,
-        {{ row_to_json('source') }} as raw_record
+        launch_date,
+        unreadable_reason,
+        raw_values,
+        raw_row_number
     from source
 
 ),
@@ -21,10 +23,11 @@ rules_checked as (
 
     select
         *,
-        {{ first_failure([
+        coalesce(unreadable_reason, {{ first_failure([
             ("collection_id is null", "missing collection_id"),
             ("launch_date is null", "missing launch_date"),
-        ]) }} as rule_failure
+            ("launch_date < " ~ min_valid_date(), "launch_date before staging_min_valid_date"),
+        ]) }}) as rule_failure
     from typed
 
 ),
@@ -32,10 +35,19 @@ rules_checked as (
 validated as (
 
     select
-        * exclude (rule_failure),
+        * exclude (rule_failure, unreadable_reason),
         {{ reason_with_duplicates(['collection_id'], 'duplicate collection_id') }} as reject_reason
     from rules_checked
 
+),
+
+recorded as (
+
+    select
+        * exclude (raw_values),
+        {{ raw_record_when_rejected() }} as raw_record
+    from validated
+
 )
 
-select * from validated
+select * from recorded
