@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from clientele.errors import UserError
@@ -23,10 +25,47 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     if args.source == "olist":
         report = loaders.load_olist(Path(args.path), Path(args.out))
+    elif args.source == "mapping":
+        from clientele import mapping
+
+        report = mapping.load_mapping(Path(args.path), Path(args.out))
     else:
         report = loaders.load_online_retail(Path(args.path), Path(args.out))
     print(loaders.format_report(report))
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from clientele import mapping, rawcheck
+
+    raw = Path(args.raw)
+    written = rawcheck.init_folder(raw)
+    print(f"wrote the empty contract into {raw}: {len(written)} tables, described in "
+          f"{raw / 'CONTRACT.md'}")
+    if args.mapping:
+        target = Path(args.mapping)
+        if target.exists():
+            raise UserError(f"{target}: exists; choose another name for the mapping template")
+        target.write_text(mapping.template(str(raw)))
+        print(f"wrote a mapping template to {target}: edit it, then "
+              f"clientele load mapping {target} --out {raw}")
+    print(f"next: fill the tables (or load mapping), then clientele check {raw}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from clientele import rawcheck
+
+    problems = rawcheck.check_folder(Path(args.raw))
+    for problem in problems:
+        if problem.level != rawcheck.NOTE or args.notes:
+            print(f"{problem.level}: {problem}")
+    stops = sum(p.level == rawcheck.STOP for p in problems)
+    rows = sum(p.level == rawcheck.ROWS for p in problems)
+    notes = sum(p.level == rawcheck.NOTE for p in problems)
+    print(f"{args.raw}: {stops} problem(s) that stop a build, {rows} kind(s) of rows the build "
+          f"will quarantine, {notes} note(s){'' if args.notes else ' (--notes shows them)'}")
+    return 2 if stops else 1 if rows else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -56,16 +95,50 @@ def dbt_command(
     ]
 
 
+def _check_as_of(value: str) -> None:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of {value}: not a date (YYYY-MM-DD)") from None
+    if day > date.today():
+        raise UserError(f"--as-of {value}: after today ({date.today()}); nothing is known yet")
+
+
+def _check_not_in_use(db: Path) -> None:
+    """DuckDB allows one writer: say so in one line rather than let dbt print tracebacks."""
+    if not db.exists():
+        return
+    import duckdb
+
+    from clientele.export import is_duckdb_file
+
+    if not is_duckdb_file(db):
+        raise UserError(f"{db}: not a DuckDB database; give --db a .duckdb file (new or built)")
+    try:
+        duckdb.connect(str(db)).close()
+    except duckdb.IOException as exc:
+        holder = re.search(r"\(PID (\d+)\)", str(exc))
+        who = f" by process {holder.group(1)}" if holder else ""
+        raise UserError(f"{db}: in use{who} (another build or reader); wait for it to finish "
+                        "or build into another --db") from None
+    except duckdb.Error as exc:
+        raise UserError(f"{db}: not a DuckDB database ({str(exc).splitlines()[0]})") from None
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
+    from clientele import rawcheck
+
     raw = Path(args.raw)
-    if not (raw / "orders.parquet").exists():
-        raise UserError(f"{raw}: not a raw folder (no orders.parquet); run `clientele load` first")
+    rawcheck.require_buildable(raw)
+    if args.as_of:
+        _check_as_of(args.as_of)
     env = dict(os.environ)
     if args.db:
         env["CLIENTELE_DB"] = str(Path(args.db).resolve())
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     else:
         (PROJECT_DIR / "warehouse").mkdir(exist_ok=True)
+    _check_not_in_use(Path(env.get("CLIENTELE_DB", PROJECT_DIR / "warehouse/clientele.duckdb")))
     extra = list(args.dbt_args)
     if args.target_path:
         extra += ["--target-path", args.target_path]
@@ -85,7 +158,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.tables.split(",") if n.strip()] if args.tables else None
     manifest = export.publish(
-        Path(args.db), Path(args.out), export.select_tables(names), keep=args.keep
+        Path(args.db), Path(args.out), export.select_tables(names), keep=args.keep,
+        personal_columns=args.with_personal_columns,
     )
     built = [t["table"] for t in manifest["tables"] if t["status"] == "built"]
     missing = [t["table"] for t in manifest["tables"] if t["status"] != "built"]
@@ -101,11 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    load = sub.add_parser("load", help="convert a public dataset into the raw contract")
-    load.add_argument("source", choices=["olist", "online-retail"])
-    load.add_argument("path", help="Olist CSV folder, or an Online Retail .parquet/.csv/.xlsx file")
+    load = sub.add_parser("load", help="convert a dataset into the raw contract")
+    load.add_argument("source", choices=["mapping", "olist", "online-retail"],
+                      help="mapping: your own CSV/Parquet exports, described by a mapping file")
+    load.add_argument("path", help="mapping .yml file, Olist CSV folder, or an Online Retail "
+                                   ".parquet/.csv/.xlsx file")
     load.add_argument("--out", required=True, help="raw folder to write (replaced atomically)")
     load.set_defaults(func=_cmd_load)
+
+    init = sub.add_parser("init", help="write the raw contract empty, with its columns and types")
+    init.add_argument("raw", help="new raw folder")
+    init.add_argument("--mapping", help="also write a commented mapping template to this file")
+    init.set_defaults(func=_cmd_init)
+
+    check = sub.add_parser("check", help="survey a raw folder: one line per problem")
+    check.add_argument("raw", help="raw folder")
+    check.add_argument("--notes", action="store_true", help="also show notes (optional tables...)")
+    check.set_defaults(func=_cmd_check)
 
     demo = sub.add_parser("demo", help="generate the synthetic demo brand")
     demo.add_argument("--customers", type=int, default=20_000)
@@ -130,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="exports", help="exports folder (readers use OUT/current)")
     export.add_argument("--tables", help="comma-separated tables (default: clientele.export)")
     export.add_argument("--keep", type=int, default=3, help="complete sets kept on disk (>= 2)")
+    export.add_argument("--with-personal-columns", action="store_true",
+                        help="also export quasi-identifiers (city, gender, birth year, raw records)")
     export.set_defaults(func=_cmd_export)
 
     bench = sub.add_parser("bench", help="benchmark generation and dbt build at several sizes")
@@ -151,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UserError, FileNotFoundError, PermissionError) as exc:
+        print(f"clientele: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a folder that vanished: the user's to fix
         print(f"clientele: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

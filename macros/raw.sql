@@ -84,6 +84,10 @@
     {%- if not execute -%}
         {{ return('(select 1 as parsing_only)') }}
     {%- endif -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {#- A dbt unit test gives the source as rows typed like the contract, in order. -#}
+        {{ return(clientele.raw_fixture(relation)) }}
+    {%- endif -%}
     {%- set contract = clientele.raw_contract_columns(table_name) -%}
     {%- set file_columns = clientele.raw_file_columns(table_name) -%}
     {%- set present = [] -%}
@@ -131,18 +135,41 @@
     )
 {%- endmacro %}
 
-{#- on-run-start: the raw folder exists and holds every required table and column, else one
-    line naming the file, before any model runs (plain dbt and `clientele build` alike). -#}
+{#- raw_table() over a unit test's rows for the source (already in the contract's types). -#}
+{% macro raw_fixture(relation) -%}
+    (
+        select
+            fixture.*,
+            cast(null as varchar) as unreadable_reason,
+            fixture as raw_values,
+            row_number() over () - 1 as raw_row_number
+        from {{ relation }} as fixture
+    )
+{%- endmacro %}
+
+{#- on-run-start: when the run selects a model that reads the raw folder, the folder exists
+    and holds every required table and column it reads, else one line naming the file,
+    before any model runs (plain dbt and `clientele build` alike). -#}
 {% macro check_raw_folder() -%}
-    {%- if execute and flags.WHICH in ('run', 'build', 'test', 'snapshot', 'compile', 'show') -%}
-        {%- set folder = clientele.sql_string(var('raw_path') ~ '/*.parquet') -%}
-        {%- set files = run_query("select count(*) from glob(" ~ folder ~ ")").columns[0].values()[0] -%}
-        {%- if files == 0 -%}
-            {{ exceptions.raise_compiler_error(
-                "raw folder " ~ var('raw_path') ~ " not found or holds no Parquet file: pass "
-                ~ "--vars '{raw_path: /path/to/raw}' (a folder written by clientele load, demo or init)") }}
+    {%- if execute -%}
+        {%- set read = [] -%}
+        {%- for unique_id in selected_resources if unique_id in graph.nodes -%}
+            {%- for parent in graph.nodes[unique_id].depends_on.nodes
+                if parent.startswith('source.clientele.raw.') and parent not in read -%}
+                {%- do read.append(parent) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- if read -%}
+            {%- set folder = clientele.sql_string(var('raw_path') ~ '/*.parquet') -%}
+            {%- set files = run_query("select count(*) from glob(" ~ folder ~ ")").columns[0].values()[0] -%}
+            {%- if files == 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "raw folder " ~ var('raw_path') ~ " not found or holds no Parquet file: pass "
+                    ~ "--vars '{raw_path: /path/to/raw}' (a folder written by clientele load, demo or init)") }}
+            {%- endif -%}
         {%- endif -%}
-        {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+        {%- for unique_id in read | sort -%}
+            {%- set node = graph.sources[unique_id] -%}
             {%- set file_columns = clientele.raw_file_columns(node.name) -%}
             {%- if file_columns is none and (node.meta or {}).get('required', false) -%}
                 {{ exceptions.raise_compiler_error(

@@ -151,7 +151,7 @@ def test_missing_olist_file_names_it(tmp_path: Path) -> None:
 
 def test_failed_write_keeps_the_previous_raw_folder(tmp_path: Path) -> None:
     out = tmp_path / "raw"
-    with RawFolderWriter(out) as writer:
+    with RawFolderWriter(out, allow_empty=True) as writer:
         writer.write("customers", pd.DataFrame({
             "customer_id": ["C1"], "first_seen_at": [pd.Timestamp("2024-01-01")],
             "country": ["FR"], "city": [None], "gender": [None], "birth_year": [None],

@@ -32,12 +32,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['collection_id']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, unreadable_reason),
-        {{ reason_with_duplicates(['collection_id'], 'duplicate collection_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate collection_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

@@ -41,12 +41,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['customer_id']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, unreadable_reason),
-        {{ reason_with_duplicates(['customer_id'], 'duplicate customer_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate customer_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

@@ -70,13 +70,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['order_id', 'line_number']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, is_staged_order, is_known_product, is_merchandise, unreadable_reason),
-        {{ reason_with_duplicates(['order_id', 'line_number'], 'duplicate order line') }}
-            as reject_reason
+        rules_checked.* exclude (rule_failure, is_staged_order, is_known_product, is_merchandise, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate order line' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

@@ -46,12 +46,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['product_id']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, unreadable_reason),
-        {{ reason_with_duplicates(['product_id'], 'duplicate product_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate product_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

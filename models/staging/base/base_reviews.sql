@@ -46,13 +46,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['review_id', 'order_id']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, is_staged_order, unreadable_reason),
-        {{ reason_with_duplicates(['review_id', 'order_id'], 'duplicate review') }}
-            as reject_reason
+        rules_checked.* exclude (rule_failure, is_staged_order, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate review' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

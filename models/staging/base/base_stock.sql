@@ -53,22 +53,25 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    -- Several counts of one store x product: the latest is the stock (the first in the
+    -- file among counts of the same date).
+    {{ duplicate_copies('rules_checked', ['store_id', 'product_id'], order_by='counted_on desc nulls last, raw_row_number') }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, is_known_store, is_known_product, unreadable_reason),
-        -- Several counts of one store x product: the latest is the stock (the first in the
-        -- file among counts of the same date).
+        rules_checked.* exclude (rule_failure, is_known_store, is_known_product, unreadable_reason),
         coalesce(
-            rule_failure,
-            case
-                when row_number() over (
-                        partition by store_id, product_id, rule_failure is null
-                        order by counted_on desc nulls last, raw_row_number asc
-                    ) > 1 then 'older or duplicate stock count'
-            end
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'older or duplicate stock count' end
         ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 

@@ -58,12 +58,23 @@ rules_checked as (
 
 ),
 
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['event_id']) }}
+
+),
+
 validated as (
 
     select
-        * exclude (rule_failure, is_known_customer, is_known_product, unreadable_reason),
-        {{ reason_with_duplicates(['event_id'], 'duplicate event_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, is_known_customer, is_known_product, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate event_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
 
 ),
 
