@@ -7,6 +7,7 @@ never as a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -88,20 +89,33 @@ def dbt_command(
     """The dbt invocation for a raw folder, with its own database and target folder."""
     dbt = str(Path(sys.executable).parent / "dbt")
     all_vars = {"raw_path": str(raw.resolve()), **(vars_ or {})}
-    vars_yaml = "{" + ", ".join(f"{k}: '{v}'" for k, v in all_vars.items()) + "}"
+    vars_yaml = json.dumps(all_vars)  # JSON is YAML, and quotes any path or value safely
     return [
         dbt, *verb.split(), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--vars", vars_yaml, *extra,
     ]
 
 
-def _check_as_of(value: str) -> None:
+def _check_as_of(value: str, raw: Path) -> None:
+    """One line for an as_of nothing can be computed as of (dbt's int_as_of says the same
+    for plain dbt users, after staging)."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
         raise UserError(f"--as-of {value}: not a date (YYYY-MM-DD)") from None
     if day > date.today():
         raise UserError(f"--as-of {value}: after today ({date.today()}); nothing is known yet")
+    import duckdb
+
+    path = str(raw / "orders.parquet").replace("'", "''")
+    try:
+        first = duckdb.sql(f"select min(try_cast(ordered_at as date)) from read_parquet('{path}')"
+                           ).fetchone()[0]
+    except duckdb.Error:
+        return  # an unreadable column: staging quarantines it and int_as_of decides
+    if first is not None and day < first:
+        raise UserError(f"--as-of {value}: before the first order in {raw}/orders.parquet "
+                        f"({first}); nothing to compute as of")
 
 
 def _check_not_in_use(db: Path) -> None:
@@ -125,13 +139,20 @@ def _check_not_in_use(db: Path) -> None:
         raise UserError(f"{db}: not a DuckDB database ({str(exc).splitlines()[0]})") from None
 
 
+def _parse_var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UserError(f"--var {text}: expected NAME=VALUE (a var of dbt_project.yml)")
+    return name.strip(), value.strip()
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from clientele import rawcheck
 
     raw = Path(args.raw)
     rawcheck.require_buildable(raw)
     if args.as_of:
-        _check_as_of(args.as_of)
+        _check_as_of(args.as_of, raw)
     env = dict(os.environ)
     if args.db:
         env["CLIENTELE_DB"] = str(Path(args.db).resolve())
@@ -142,7 +163,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     extra = list(args.dbt_args)
     if args.target_path:
         extra += ["--target-path", args.target_path]
-    vars_ = {"as_of": args.as_of} if args.as_of else None
+    vars_ = dict(_parse_var(v) for v in args.var)
+    if args.as_of:
+        vars_["as_of"] = args.as_of
     cmd = dbt_command(args.verb, raw, extra, vars_)
     return subprocess.call(cmd, env=env, cwd=PROJECT_DIR)
 
@@ -206,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--raw", required=True, help="raw folder written by `load` or `demo`")
     build.add_argument("--db", help="DuckDB file (default warehouse/clientele.duckdb)")
     build.add_argument("--as-of", help="compute everything as of this date (YYYY-MM-DD)")
+    build.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="set a dbt var of dbt_project.yml (repeatable)")
     build.add_argument("--target-path", help="dbt target folder (default target/)")
     build.add_argument("--verb", default="build", help="dbt command: build, run, test, 'docs generate', ...")
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="passed to dbt after --")

@@ -147,7 +147,7 @@ def structure(raw: Path, con: duckdb.DuckDBPyConnection | None = None
             if column.name in columns:
                 continue
             if column.required:
-                close = difflib.get_close_matches(column.name, list(columns), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(column.name, list(columns), n=1, cutoff=0.5)
                 hint = f"; is it {columns[close[0]][0]}?" if close else ""
                 problems.append(Problem(STOP, table.file_name, f"required column missing "
                                         f"(the file has {', '.join(v[0] for v in columns.values())})"

@@ -51,7 +51,9 @@ def product_frame(products: pd.DataFrame) -> pd.DataFrame:
         pd.to_numeric(frame["list_price"], errors="coerce").clip(lower=0)
     )
     frame["price_band"] = pd.to_numeric(frame["price_band"], errors="coerce")
-    return frame.reset_index(drop=True)
+    # DuckDB does not keep row order: a fixed product order gives the same columns, sums
+    # and tie-breaks on every build.
+    return frame.sort_values("product_id", kind="stable").reset_index(drop=True)
 
 
 def new_product_matches(

@@ -331,8 +331,16 @@ together_scored as (
         antecedents.customer_id,
         rules.consequent_product_id as product_id,
         max(rules.confidence) as confidence,
-        arg_max(rules.antecedent_product_id, rules.confidence) as antecedent_product_id,
-        arg_max(rules.lift, rules.confidence) as lift
+        -- The rule with the highest confidence explains the product; a tie goes to the
+        -- greatest antecedent id, so two builds give the same reason.
+        arg_max(
+            rules.antecedent_product_id,
+            struct_pack(confidence := rules.confidence, antecedent := rules.antecedent_product_id)
+        ) as antecedent_product_id,
+        arg_max(
+            rules.lift,
+            struct_pack(confidence := rules.confidence, antecedent := rules.antecedent_product_id)
+        ) as lift
     from antecedents
     inner join rules
         on
