@@ -203,6 +203,15 @@ def test_readers_never_see_a_mixed_or_partial_set_while_sets_are_published(tmp_p
             continue
         if small != rows["small"] or big != rows["big"] or big != 3 * small:
             problems.append(f"{folder.name}: small={small} big={big} manifest={rows}")
+        # A file-by-file reader through the manifest's versioned paths: one set, too.
+        try:
+            published = export.open_published(out)
+            small, big = published.read("small").num_rows, published.read("big").num_rows
+        except FileNotFoundError as exc:
+            problems.append(f"versioned paths: {exc}")
+            continue
+        if big != 3 * small:
+            problems.append(f"versioned paths: small={small} big={big}")
         problems += export.check_set(folder)
         seen_sets.add(folder.name)
         reads += 1

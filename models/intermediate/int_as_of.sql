@@ -38,21 +38,21 @@ checked as (
         case
             when last_order_date is null
                 then error(
-                    'no staged orders: orders.parquet is empty or every order is in quarantine '
-                    || '(see the quarantine table); nothing to compute as of'
-                )
+                        'no staged orders: orders.parquet is empty or every order is in quarantine '
+                        || '(see the quarantine table); nothing to compute as of'
+                    )
             when as_of_date is null
                 then error('as_of {{ var("as_of") }} is not a date (YYYY-MM-DD)')
             when as_of_date < first_order_date
                 then error(
-                    'as_of ' || cast(as_of_date as varchar) || ' is before the first staged order ('
-                    || cast(first_order_date as varchar) || '): nothing to compute as of'
-                )
+                        'as_of ' || cast(as_of_date as varchar) || ' is before the first staged order ('
+                        || cast(first_order_date as varchar) || '): nothing to compute as of'
+                    )
             when as_of_date > cast({{ run_started_timestamp() }} as date)
                 then error(
-                    'as_of ' || cast(as_of_date as varchar) || ' is after the day of the run ('
-                    || cast(cast({{ run_started_timestamp() }} as date) as varchar) || ')'
-                )
+                        'as_of ' || cast(as_of_date as varchar) || ' is after the day of the run ('
+                        || cast(cast({{ run_started_timestamp() }} as date) as varchar) || ')'
+                    )
             else as_of_date
         end as as_of_date,
         first_order_date,
