@@ -99,12 +99,14 @@ def evaluate_methods(horizons: pd.DataFrame, events: pd.DataFrame, catalog: pd.D
         return empty_evaluation()
     cutoff = pd.Timestamp(backtest["known_before"].iloc[0])
     as_of = pd.Timestamp(backtest["as_of_date"].iloc[0])
-    products = pd.Index(catalog["product_id"])
+    # Sorted: DuckDB does not keep row order, and tie-breaks between equal scores and the
+    # order per-client metrics are added in must not change from one build to the next.
+    products = pd.Index(catalog["product_id"]).sort_values()
     purchases = events[(events["event_type"] == "purchase")
                        & events["product_id"].isin(products)].copy()
     dates = pd.to_datetime(purchases["event_date"])
     train, test = purchases[dates < cutoff], purchases[(dates >= cutoff) & (dates <= as_of)]
-    users = pd.Index(test["customer_id"].unique())
+    users = pd.Index(test["customer_id"].unique()).sort_values()
     if len(users) == 0:
         log.info("recommendations_evaluation: nobody bought after the cut-off %s", cutoff.date())
         return empty_evaluation()
