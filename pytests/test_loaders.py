@@ -39,6 +39,14 @@ def test_sources_yaml_documents_every_contract_column() -> None:
         for t in sources["sources"][0]["tables"]
     }
     assert documented == {t.name: t.column_names for t in TABLES}
+    # Types and what is required: staging reads them from the YAML (macro raw_table).
+    tables = {t["name"]: t for t in sources["sources"][0]["tables"]}
+    for table in TABLES:
+        spec = tables[table.name]
+        assert spec["meta"]["required"] == table.required, table.name
+        for column, documented_column in zip(table.columns, spec["columns"], strict=True):
+            assert documented_column["data_type"] == column.sql_type, (table.name, column.name)
+            assert documented_column.get("meta", {}).get("required", False) == column.required
 
 
 @needs_olist
