@@ -3,7 +3,8 @@
     raw_table(name) is what a base model selects from instead of source('raw', name):
     one row per raw row, every contract column under its contract name and type, plus
       raw_row_number   the row's position in the file (ties between duplicates go to the first);
-      raw_values       the row as the file holds it (a struct), for the quarantine's raw record;
+      raw_values       the row as the file holds it, every column (a struct), for the
+                       quarantine's raw record;
       unreadable_reason 'unreadable <column>: ...' for the first value that does not cast to
                        the contract's type, else null (the base model quarantines the row).
     A missing optional table reads as empty and a missing optional column as null; a missing
@@ -105,7 +106,8 @@
             {%- endif %}
         {%- endfor %}
             {%- set checks = [] %}
-            {%- for column in present if file_columns[column.name].type != column.data_type | upper %}
+            {%- for column in present
+                if file_columns[column.name].type != column.data_type | upper and column.data_type != 'varchar' %}
                 {%- do checks.append(column) -%}
             {%- endfor %}
             {%- if checks %}
@@ -113,16 +115,17 @@
             {%- for column in checks %}
                 {%- set raw = 'raw_file.' ~ adapter.quote(file_columns[column.name].name) %}
                 when {{ raw }} is not null and {{ clientele.raw_typed_value(raw, file_columns[column.name].type, column.data_type) }} is null
-                    then 'unreadable {{ column.name }}: not a {{ column.data_type }}'
+                    then 'unreadable {{ column.name }}: not {{ 'an' if column.data_type[0] in 'aeiou' else 'a' }} {{ column.data_type }}'
             {%- endfor %}
             end as unreadable_reason,
             {%- else %}
             cast(null as varchar) as unreadable_reason,
             {%- endif %}
-            {%- if present %}
+            {%- if file_columns is not none %}
+            {#- Every column of the file, the contract's and the others: nothing is lost. #}
             struct_pack(
-            {%- for column in present %}
-                {{ adapter.quote(column.name) }} := raw_file.{{ adapter.quote(file_columns[column.name].name) }}{{ ',' if not loop.last }}
+            {%- for column in file_columns.values() %}
+                {{ adapter.quote(column.name) }} := raw_file.{{ adapter.quote(column.name) }}{{ ',' if not loop.last }}
             {%- endfor %}
             ) as raw_values,
             raw_file.file_row_number as raw_row_number
