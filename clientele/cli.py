@@ -1,4 +1,4 @@
-"""`clientele` command line: load datasets into the raw contract, make the demo brand, run dbt.
+"""`clientele` command line: start, load and check a raw folder, make the demo brand, run dbt, export.
 
 Errors a user can fix are printed as one line (`clientele: ...`) with exit code 2,
 never as a traceback.
