@@ -1,4 +1,4 @@
-"""`clientele` command line: load datasets into the raw contract, make the demo brand, run dbt.
+"""`clientele` command line: start, load and check a raw folder, make the demo brand, run dbt, export.
 
 Errors a user can fix are printed as one line (`clientele: ...`) with exit code 2,
 never as a traceback.
@@ -7,10 +7,13 @@ never as a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from clientele.errors import UserError
@@ -23,10 +26,47 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     if args.source == "olist":
         report = loaders.load_olist(Path(args.path), Path(args.out))
+    elif args.source == "mapping":
+        from clientele import mapping
+
+        report = mapping.load_mapping(Path(args.path), Path(args.out))
     else:
         report = loaders.load_online_retail(Path(args.path), Path(args.out))
     print(loaders.format_report(report))
     return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from clientele import mapping, rawcheck
+
+    raw = Path(args.raw)
+    written = rawcheck.init_folder(raw)
+    print(f"wrote the empty contract into {raw}: {len(written)} tables, described in "
+          f"{raw / 'CONTRACT.md'}")
+    if args.mapping:
+        target = Path(args.mapping)
+        if target.exists():
+            raise UserError(f"{target}: exists; choose another name for the mapping template")
+        target.write_text(mapping.template(str(raw)))
+        print(f"wrote a mapping template to {target}: edit it, then "
+              f"clientele load mapping {target} --out {raw}")
+    print(f"next: fill the tables (or load mapping), then clientele check {raw}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from clientele import rawcheck
+
+    problems = rawcheck.check_folder(Path(args.raw))
+    for problem in problems:
+        if problem.level != rawcheck.NOTE or args.notes:
+            print(f"{problem.level}: {problem}")
+    stops = sum(p.level == rawcheck.STOP for p in problems)
+    rows = sum(p.level == rawcheck.ROWS for p in problems)
+    notes = sum(p.level == rawcheck.NOTE for p in problems)
+    print(f"{args.raw}: {stops} problem(s) that stop a build, {rows} kind(s) of rows the build "
+          f"will quarantine, {notes} note(s){'' if args.notes else ' (--notes shows them)'}")
+    return 2 if stops else 1 if rows else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -49,27 +89,83 @@ def dbt_command(
     """The dbt invocation for a raw folder, with its own database and target folder."""
     dbt = str(Path(sys.executable).parent / "dbt")
     all_vars = {"raw_path": str(raw.resolve()), **(vars_ or {})}
-    vars_yaml = "{" + ", ".join(f"{k}: '{v}'" for k, v in all_vars.items()) + "}"
+    vars_yaml = json.dumps(all_vars)  # JSON is YAML, and quotes any path or value safely
     return [
         dbt, *verb.split(), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--vars", vars_yaml, *extra,
     ]
 
 
+def _check_as_of(value: str, raw: Path) -> None:
+    """One line for an as_of nothing can be computed as of (dbt's int_as_of says the same
+    for plain dbt users, after staging)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of {value}: not a date (YYYY-MM-DD)") from None
+    if day > date.today():
+        raise UserError(f"--as-of {value}: after today ({date.today()}); nothing is known yet")
+    import duckdb
+
+    path = str(raw / "orders.parquet").replace("'", "''")
+    try:
+        first = duckdb.sql(f"select min(try_cast(ordered_at as date)) from read_parquet('{path}')"
+                           ).fetchone()[0]
+    except duckdb.Error:
+        return  # an unreadable column: staging quarantines it and int_as_of decides
+    if first is not None and day < first:
+        raise UserError(f"--as-of {value}: before the first order in {raw}/orders.parquet "
+                        f"({first}); nothing to compute as of")
+
+
+def _check_not_in_use(db: Path) -> None:
+    """DuckDB allows one writer: say so in one line rather than let dbt print tracebacks."""
+    if not db.exists():
+        return
+    import duckdb
+
+    from clientele.export import is_duckdb_file
+
+    if not is_duckdb_file(db):
+        raise UserError(f"{db}: not a DuckDB database; give --db a .duckdb file (new or built)")
+    try:
+        duckdb.connect(str(db)).close()
+    except duckdb.IOException as exc:
+        holder = re.search(r"\(PID (\d+)\)", str(exc))
+        who = f" by process {holder.group(1)}" if holder else ""
+        raise UserError(f"{db}: in use{who} (another build or reader); wait for it to finish "
+                        "or build into another --db") from None
+    except duckdb.Error as exc:
+        raise UserError(f"{db}: not a DuckDB database ({str(exc).splitlines()[0]})") from None
+
+
+def _parse_var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UserError(f"--var {text}: expected NAME=VALUE (a var of dbt_project.yml)")
+    return name.strip(), value.strip()
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
+    from clientele import rawcheck
+
     raw = Path(args.raw)
-    if not (raw / "orders.parquet").exists():
-        raise UserError(f"{raw}: not a raw folder (no orders.parquet); run `clientele load` first")
+    rawcheck.require_buildable(raw)
+    if args.as_of:
+        _check_as_of(args.as_of, raw)
     env = dict(os.environ)
     if args.db:
         env["CLIENTELE_DB"] = str(Path(args.db).resolve())
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     else:
         (PROJECT_DIR / "warehouse").mkdir(exist_ok=True)
+    _check_not_in_use(Path(env.get("CLIENTELE_DB", PROJECT_DIR / "warehouse/clientele.duckdb")))
     extra = list(args.dbt_args)
     if args.target_path:
         extra += ["--target-path", args.target_path]
-    vars_ = {"as_of": args.as_of} if args.as_of else None
+    vars_ = dict(_parse_var(v) for v in args.var)
+    if args.as_of:
+        vars_["as_of"] = args.as_of
     cmd = dbt_command(args.verb, raw, extra, vars_)
     return subprocess.call(cmd, env=env, cwd=PROJECT_DIR)
 
@@ -85,7 +181,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.tables.split(",") if n.strip()] if args.tables else None
     manifest = export.publish(
-        Path(args.db), Path(args.out), export.select_tables(names), keep=args.keep
+        Path(args.db), Path(args.out), export.select_tables(names), keep=args.keep,
+        personal_columns=args.with_personal_columns,
     )
     built = [t["table"] for t in manifest["tables"] if t["status"] == "built"]
     missing = [t["table"] for t in manifest["tables"] if t["status"] != "built"]
@@ -101,11 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    load = sub.add_parser("load", help="convert a public dataset into the raw contract")
-    load.add_argument("source", choices=["olist", "online-retail"])
-    load.add_argument("path", help="Olist CSV folder, or an Online Retail .parquet/.csv/.xlsx file")
+    load = sub.add_parser("load", help="convert a dataset into the raw contract")
+    load.add_argument("source", choices=["mapping", "olist", "online-retail"],
+                      help="mapping: your own CSV/Parquet exports, described by a mapping file")
+    load.add_argument("path", help="mapping .yml file, Olist CSV folder, or an Online Retail "
+                                   ".parquet/.csv/.xlsx file")
     load.add_argument("--out", required=True, help="raw folder to write (replaced atomically)")
     load.set_defaults(func=_cmd_load)
+
+    init = sub.add_parser("init", help="write the raw contract empty, with its columns and types")
+    init.add_argument("raw", help="new raw folder")
+    init.add_argument("--mapping", help="also write a commented mapping template to this file")
+    init.set_defaults(func=_cmd_init)
+
+    check = sub.add_parser("check", help="survey a raw folder: one line per problem")
+    check.add_argument("raw", help="raw folder")
+    check.add_argument("--notes", action="store_true", help="also show notes (optional tables...)")
+    check.set_defaults(func=_cmd_check)
 
     demo = sub.add_parser("demo", help="generate the synthetic demo brand")
     demo.add_argument("--customers", type=int, default=20_000)
@@ -120,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--raw", required=True, help="raw folder written by `load` or `demo`")
     build.add_argument("--db", help="DuckDB file (default warehouse/clientele.duckdb)")
     build.add_argument("--as-of", help="compute everything as of this date (YYYY-MM-DD)")
+    build.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="set a dbt var of dbt_project.yml (repeatable)")
     build.add_argument("--target-path", help="dbt target folder (default target/)")
     build.add_argument("--verb", default="build", help="dbt command: build, run, test, 'docs generate', ...")
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="passed to dbt after --")
@@ -130,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="exports", help="exports folder (readers use OUT/current)")
     export.add_argument("--tables", help="comma-separated tables (default: clientele.export)")
     export.add_argument("--keep", type=int, default=3, help="complete sets kept on disk (>= 2)")
+    export.add_argument("--with-personal-columns", action="store_true",
+                        help="also export quasi-identifiers (city, gender, birth year, raw records)")
     export.set_defaults(func=_cmd_export)
 
     bench = sub.add_parser("bench", help="benchmark generation and dbt build at several sizes")
@@ -151,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (UserError, FileNotFoundError, PermissionError) as exc:
+        print(f"clientele: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a folder that vanished: the user's to fix
         print(f"clientele: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

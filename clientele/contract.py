@@ -1,9 +1,12 @@
 """The raw-data contract: one Parquet file per table, the only way data enters dbt.
 
-Every loader (Olist, Online Retail, the demo brand) writes exactly these tables
-with exactly these columns and types. A table a dataset lacks is written empty,
-so every dbt model runs on every dataset. `models/staging/_sources.yml`
-documents the same columns; a pytest keeps the two in step.
+Every loader (Olist, Online Retail, the demo brand, the mapping loader) writes
+exactly these tables with exactly these columns and types. A retailer may also
+write the folder by hand: staging reads a missing optional table as empty and a
+missing optional column as null, and quarantines values that do not cast to the
+contract's type. Required tables and columns must be there (`clientele check`
+says which are not). `models/staging/_sources.yml` documents the same columns
+with their types and requiredness; a pytest keeps the two in step.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ class Column:
     name: str
     type: pa.DataType
     description: str
+    required: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        """The column's type in DuckDB SQL (the `data_type` in _sources.yml)."""
+        return SQL_TYPES[str(self.type)]
 
 
 @dataclass(frozen=True)
@@ -36,9 +45,27 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.parquet"
+
 
 TS = pa.timestamp("us")
 S = pa.string()
+SQL_TYPES = {
+    "string": "varchar", "timestamp[us]": "timestamp", "date32[day]": "date", "int32": "integer",
+    "double": "double", "bool": "boolean",
+}
+
+
+def key(name: str, type_: pa.DataType, description: str) -> Column:
+    """A column every file of its table must have (staging cannot work without it)."""
+    return Column(name, type_, description, required=True)
+
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -46,7 +73,7 @@ TABLES: tuple[Table, ...] = (
         "one row per customer (a person, not an account)",
         ("customer_id",),
         (
-            Column("customer_id", S, "Stable identifier of the person."),
+            key("customer_id", S, "Stable identifier of the person."),
             Column("first_seen_at", TS, "When the customer was first known (account or first order)."),
             Column("country", S, "ISO-like market code or country name of the customer."),
             Column("city", S, "City, free text; may be null."),
@@ -63,7 +90,7 @@ TABLES: tuple[Table, ...] = (
         "one row per product (SKU)",
         ("product_id",),
         (
-            Column("product_id", S, "Stable product identifier (SKU / stock code)."),
+            key("product_id", S, "Stable product identifier (SKU / stock code)."),
             Column("name", S, "Product name; may be null."),
             Column("category", S, "Top level of the merchandise hierarchy."),
             Column("family", S, "Second level of the hierarchy."),
@@ -83,9 +110,9 @@ TABLES: tuple[Table, ...] = (
         "one row per seasonal collection",
         ("collection_id",),
         (
-            Column("collection_id", S, "Collection identifier."),
+            key("collection_id", S, "Collection identifier."),
             Column("name", S, "Collection name, e.g. 'Spring-Summer 2025'."),
-            Column("launch_date", pa.date32(), "Launch date; the upcoming collection has no sales yet."),
+            key("launch_date", pa.date32(), "Launch date; the upcoming collection has no sales yet."),
         ),
         required=False,
     ),
@@ -94,9 +121,9 @@ TABLES: tuple[Table, ...] = (
         "one row per order (a return document is its own order)",
         ("order_id",),
         (
-            Column("order_id", S, "Order or invoice identifier."),
-            Column("customer_id", S, "Who ordered; null when the sale is anonymous."),
-            Column("ordered_at", TS, "When the order was placed."),
+            key("order_id", S, "Order or invoice identifier."),
+            key("customer_id", S, "Who ordered; null when the sale is anonymous."),
+            key("ordered_at", TS, "When the order was placed."),
             Column("channel", S, "store or online."),
             Column("store_id", S, "Store of the sale; null online."),
             Column("country", S, "Market of the sale."),
@@ -110,11 +137,11 @@ TABLES: tuple[Table, ...] = (
         "one row per order line",
         ("order_id", "line_number"),
         (
-            Column("order_id", S, "Order the line belongs to."),
-            Column("line_number", pa.int32(), "Position of the line in the order, from 1."),
-            Column("product_id", S, "Product sold."),
-            Column("quantity", pa.int32(), "Units; negative on a return."),
-            Column("unit_price", pa.float64(), "Price per unit actually charged before line discount."),
+            key("order_id", S, "Order the line belongs to."),
+            key("line_number", pa.int32(), "Position of the line in the order, from 1."),
+            key("product_id", S, "Product sold."),
+            key("quantity", pa.int32(), "Units; negative on a return."),
+            key("unit_price", pa.float64(), "Price per unit actually charged before line discount."),
             Column("discount", pa.float64(), "Discount on the whole line, in currency, >= 0."),
         ),
     ),
@@ -123,9 +150,9 @@ TABLES: tuple[Table, ...] = (
         "one row per review of an order",
         ("review_id", "order_id"),
         (
-            Column("review_id", S, "Review identifier (with order_id, the key)."),
-            Column("order_id", S, "Order reviewed."),
-            Column("score", pa.int32(), "Satisfaction from 1 (bad) to 5 (excellent)."),
+            key("review_id", S, "Review identifier (with order_id, the key)."),
+            key("order_id", S, "Order reviewed."),
+            key("score", pa.int32(), "Satisfaction from 1 (bad) to 5 (excellent)."),
             Column("created_at", TS, "When the review was written."),
         ),
         required=False,
@@ -135,11 +162,11 @@ TABLES: tuple[Table, ...] = (
         "one row per browsing event",
         ("event_id",),
         (
-            Column("event_id", S, "Event identifier."),
-            Column("customer_id", S, "Identified visitor."),
-            Column("product_id", S, "Product viewed or added to cart."),
-            Column("event_type", S, "view or add_to_cart."),
-            Column("occurred_at", TS, "When it happened."),
+            key("event_id", S, "Event identifier."),
+            key("customer_id", S, "Identified visitor."),
+            key("product_id", S, "Product viewed or added to cart."),
+            key("event_type", S, "view or add_to_cart."),
+            key("occurred_at", TS, "When it happened."),
         ),
         required=False,
     ),
@@ -148,11 +175,11 @@ TABLES: tuple[Table, ...] = (
         "one row per e-mail event",
         ("event_id",),
         (
-            Column("event_id", S, "Event identifier."),
-            Column("customer_id", S, "Recipient."),
+            key("event_id", S, "Event identifier."),
+            key("customer_id", S, "Recipient."),
             Column("campaign_id", S, "E-mail campaign."),
-            Column("event_type", S, "sent, open or click."),
-            Column("occurred_at", TS, "When it happened."),
+            key("event_type", S, "sent, open or click."),
+            key("occurred_at", TS, "When it happened."),
         ),
         required=False,
     ),
@@ -161,7 +188,7 @@ TABLES: tuple[Table, ...] = (
         "one row per store",
         ("store_id",),
         (
-            Column("store_id", S, "Store identifier."),
+            key("store_id", S, "Store identifier."),
             Column("name", S, "Store name."),
             Column("country", S, "Market of the store."),
             Column("city", S, "City of the store."),
@@ -175,9 +202,9 @@ TABLES: tuple[Table, ...] = (
         "one row per store and product at a date",
         ("store_id", "product_id"),
         (
-            Column("store_id", S, "Store holding the stock."),
-            Column("product_id", S, "Product."),
-            Column("quantity", pa.int32(), "Units on hand; 0 when sold out."),
+            key("store_id", S, "Store holding the stock."),
+            key("product_id", S, "Product."),
+            key("quantity", pa.int32(), "Units on hand; 0 when sold out."),
             Column("as_of", pa.date32(), "Date of the stock count."),
         ),
         required=False,
@@ -187,8 +214,8 @@ TABLES: tuple[Table, ...] = (
         "one row per client targeted by a launch campaign",
         ("campaign_id", "customer_id"),
         (
-            Column("campaign_id", S, "Launch campaign."),
-            Column("customer_id", S, "Client targeted."),
+            key("campaign_id", S, "Launch campaign."),
+            key("customer_id", S, "Client targeted."),
             Column("collection_id", S, "Collection the campaign promoted."),
             Column("contacted_at", TS, "When the advisor contacted the client; null for control."),
             Column("channel", S, "phone, email or store."),

@@ -13,8 +13,16 @@ never reads the warehouse; it reads a *published set* of Parquet files::
 last, fsyncs, then swaps the `current` symlink with one `rename()` (atomic on
 POSIX). A reader that resolves `current` once (`resolve_current()`,
 `read_manifest()`, `read_table()`) sees the previous complete set or the new
-one, never a mix. The `keep` most recent sets stay on disk so that a reader
-still busy with the previous set is not pulled from under its feet.
+one, never a mix. A reader that opens ``current/<table>.parquet`` file by file
+may straddle a publish: it should read ``current/manifest.json`` first and then
+the versioned ``path`` each entry gives (``.build-.../<table>.parquet``,
+relative to the exports folder), which never changes under it. The `keep` most
+recent sets stay on disk so that a reader still busy with the previous set is
+not pulled from under its feet.
+
+Quasi-identifiers (a customer's city, gender, birth year and age, and the raw
+records of the quarantine, which carry them too) are left out unless asked for
+(`personal_columns=True`, `clientele export --with-personal-columns`).
 
 Every configured table gets a file. A table the warehouse does not have yet
 (its area is not built, or the dataset cannot feed it) is written as an
@@ -61,6 +69,8 @@ class ExportTable:
     area: str
     description: str
     columns: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Columns that, with others, could single a person out: exported only on request.
+    personal: tuple[str, ...] = ()
 
 
 # The public tables, by business area. Add a table here to publish it; the
@@ -70,7 +80,7 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
     ExportTable("dim_customers", "core", "One row per customer with lifetime figures.", (
         ("customer_id", "varchar"), ("country", "varchar"), ("email_opt_in", "boolean"),
         ("phone_opt_in", "boolean"),
-    )),
+    ), personal=("city", "gender", "birth_year", "age")),
     ExportTable("dim_products", "core", "One row per product.", (
         ("product_id", "varchar"), ("category", "varchar"), ("family", "varchar"),
     )),
@@ -151,7 +161,8 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
         ("metric_value", "double"), ("n_evaluated", "bigint"), ("cutoff_date", "date"),
         ("as_of_date", "date"), ("notes", "varchar"),
     )),
-    ExportTable("quarantine", "monitoring", "Rejected raw rows with their reason.", ()),
+    ExportTable("quarantine", "monitoring", "Rejected raw rows with their reason.", (),
+                personal=("raw_record",)),
     ExportTable("staging_reconciliation", "monitoring", "Rows read = staged + quarantined.", ()),
 )
 
@@ -205,20 +216,45 @@ def _sets(out: Path) -> list[Path]:
     return sorted(p for p in out.glob(BUILD_PREFIX + "*") if p.is_dir())
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """True when `path` starts like a DuckDB database (magic bytes 'DUCK' at offset 8)."""
+    with open(path, "rb") as fh:
+        return fh.read(12)[8:12] == b"DUCK"
+
+
+def _open_warehouse(db: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only; one line when it is busy or not a DuckDB file."""
+    if not is_duckdb_file(db):
+        raise UserError(f"{db}: not a DuckDB database (give the warehouse .duckdb file)")
+    try:
+        return duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise UserError(f"{db}: in use by a build (DuckDB allows one writer); export when "
+                            "it has finished") from None
+        raise UserError(f"{db}: not a DuckDB database ({text.splitlines()[0]})") from None
+    except duckdb.Error as exc:
+        raise UserError(f"{db}: cannot open ({str(exc).splitlines()[0]})") from None
+
+
 def publish(
     db: Path | str,
     out: Path | str,
     tables: Sequence[ExportTable] | None = None,
     keep: int = 3,
+    personal_columns: bool = False,
 ) -> dict:
     """Export `tables` (default `EXPORT_TABLES`) from the DuckDB file `db` and publish the set.
 
     Returns the manifest. `keep` (>= 2) complete sets stay on disk, the current one included.
+    `personal_columns`: also export each table's quasi-identifiers (`ExportTable.personal`).
     """
     if keep < 2:
-        raise ValueError("keep must be >= 2 so that a reader of the previous set is safe")
+        raise UserError(f"keep {keep}: at least 2 sets must stay on disk so that a reader of "
+                        "the previous set is safe")
     db, out = Path(db), Path(out)
-    if not db.exists():
+    if not db.is_file():
         raise UserError(f"{db}: no such DuckDB file; run `clientele build` first")
     tables = list(tables if tables is not None else EXPORT_TABLES)
     out.mkdir(parents=True, exist_ok=True)
@@ -227,7 +263,7 @@ def publish(
     build = out / f"{BUILD_PREFIX}{stamp}-{os.getpid()}"
     build.mkdir()
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = _open_warehouse(db)
         try:
             existing = _existing_tables(con)
             entries = []
@@ -235,6 +271,11 @@ def publish(
                 path = build / f"{table.name}.parquet"
                 if table.name in existing:
                     rel = con.table(table.name)
+                    withheld = [] if personal_columns else [
+                        c for c in rel.columns if c in table.personal]
+                    if withheld:
+                        rel = rel.project(", ".join(
+                            f'"{c}"' for c in rel.columns if c not in withheld))
                     rel.write_parquet(str(path), compression="zstd")
                     entries.append({
                         "table": table.name, "area": table.area, "status": "built",
@@ -243,14 +284,18 @@ def publish(
                             {"name": n, "type": str(t)}
                             for n, t in zip(rel.columns, rel.types, strict=True)
                         ],
+                        "withheld_columns": withheld,
                         "file": path.name,
+                        "path": f"{build.name}/{path.name}",
                     })
                 else:
                     log.info("%s: not in %s, published as an empty placeholder", table.name, db)
                     entries.append({
                         "table": table.name, "area": table.area, "status": "not_built",
                         "rows": 0, "columns": _write_placeholder(table, path),
+                        "withheld_columns": [],
                         "file": path.name,
+                        "path": f"{build.name}/{path.name}",
                     })
             as_of = _as_of(con, existing)
         finally:
@@ -346,7 +391,37 @@ def check_set(folder: Path | str) -> list[str]:
 
 
 def select_tables(names: Iterable[str] | None) -> list[ExportTable]:
-    """Export tables by name; an unknown name is exported whole with no placeholder columns."""
+    """Export tables by name; an unknown name is refused (a typo would publish a placeholder)."""
     if not names:
         return list(EXPORT_TABLES)
-    return [TABLES_BY_NAME.get(n, ExportTable(n, "other", "")) for n in names]
+    names = list(names)
+    unknown = [n for n in names if n not in TABLES_BY_NAME]
+    if unknown:
+        raise UserError(f"--tables: not exported tables: {', '.join(unknown)} "
+                        f"(exported: {', '.join(TABLES_BY_NAME)})")
+    return [TABLES_BY_NAME[n] for n in names]
+
+
+@dataclass(frozen=True)
+class PublishedSet:
+    """One published set, resolved once: every table read through it comes from that set,
+    even if a newer set is published meanwhile."""
+
+    folder: Path
+    manifest: dict
+
+    def path(self, name: str) -> Path:
+        entry = next((t for t in self.manifest["tables"] if t["table"] == name), None)
+        if entry is None:
+            raise UserError(f"{name}: not in the published set {self.manifest['set']}")
+        return self.folder.parent / entry.get("path", f"{self.folder.name}/{entry['file']}")
+
+    def read(self, name: str) -> pa.Table:
+        return pq.read_table(self.path(name))
+
+
+def open_published(out: Path | str) -> PublishedSet:
+    """The current set of an exports folder, resolved once (then `.read(table)`)."""
+    folder = resolve_current(out)
+    assert folder is not None
+    return PublishedSet(folder, read_manifest(folder))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clientele.errors import UserError
@@ -31,24 +33,84 @@ class LoadError(UserError):
 # --------------------------------------------------------------------------- helpers
 
 
-def _read_csv(path: Path, usecols: list[str] | None = None, **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV as text, turning parser errors into one line naming file and line."""
+def _read_csv(path: Path, usecols: list[str] | None = None, free_text: tuple[str, ...] = (),
+              allow_empty: bool = False, **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV as text, turning parser errors into one line naming file and line.
+
+    Refuses what it cannot read faithfully: a header without rows (unless `allow_empty`),
+    and a quote that runs over several lines in a column that is not free text.
+    """
+    frames = list(iter_csv(path, usecols=usecols, free_text=free_text, chunk_rows=None, **kwargs))
+    frame = frames[0]
+    if len(frame) == 0 and not allow_empty:
+        raise LoadError(f"{path}: no data rows (header only); nothing written")
+    return frame
+
+
+def iter_csv(path: Path, usecols: list[str] | None = None, free_text: tuple[str, ...] = (),
+             chunk_rows: int | None = 200_000, encoding: str = "utf-8", **kwargs: Any
+             ) -> Iterator[pd.DataFrame]:
+    """A CSV as frames of text (all of it when `chunk_rows` is None), checked as `_read_csv`
+    says; each frame carries the file line of its rows in `frame.attrs["lines"]`."""
     if not path.exists():
         raise LoadError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path}: empty file")
+    # A byte-order mark is not part of the first column's name.
+    encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    next_line = 2
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            encoding="utf-8-sig", **kwargs)
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                             encoding=encoding, chunksize=chunk_rows, **kwargs)
+        chunks = [reader] if chunk_rows is None else reader
+        for chunk in chunks:
+            if usecols:
+                missing = [c for c in usecols if c not in chunk.columns]
+                if missing:
+                    raise LoadError(f"{path}: line 1: missing columns {', '.join(missing)} "
+                                    f"(the file has {', '.join(map(str, chunk.columns))})")
+            lines = _line_numbers(chunk, next_line)
+            _refuse_quote_runs(chunk, path, lines, usecols, free_text)
+            chunk.attrs["lines"] = lines
+            next_line = int(lines.iloc[-1]) + 1 + _newlines(chunk).iloc[-1] if len(chunk) else next_line
+            yield chunk
     except pd.errors.ParserError as exc:
         raise LoadError(f"{path}: {_parser_message(exc)}") from exc
     except UnicodeDecodeError as exc:
-        raise LoadError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise LoadError(f"{path}: not {encoding.removesuffix('-sig').upper()} text (byte {exc.start}); "
+                        "give the file's encoding (e.g. latin-1)") from exc
     except pd.errors.EmptyDataError as exc:
         raise LoadError(f"{path}: empty file") from exc
-    if usecols:
-        missing = [c for c in usecols if c not in frame.columns]
-        if missing:
-            raise LoadError(f"{path}: line 1: missing columns {', '.join(missing)}")
-    return frame
+
+
+def _newlines(frame: pd.DataFrame) -> pd.Series:
+    """Line breaks inside each row's quoted values."""
+    counts = pd.Series(0, index=frame.index)
+    for column in frame.columns:  # a loop over columns, not rows
+        counts += frame[column].str.count("\n").fillna(0).astype(int)
+    return counts
+
+
+def _line_numbers(frame: pd.DataFrame, first: int) -> pd.Series:
+    """The file line each row starts on (rows spanning lines push the next ones down)."""
+    extra = _newlines(frame)
+    return pd.Series(first + np.arange(len(frame)), index=frame.index) + extra.cumsum() - extra
+
+
+def _refuse_quote_runs(frame: pd.DataFrame, path: Path, lines: pd.Series,
+                       usecols: list[str] | None, free_text: tuple[str, ...]) -> None:
+    """An unterminated quote swallows the next lines into one value: refuse it rather than
+    write a 1,000-character id. Only free-text columns may hold line breaks."""
+    for column in usecols or list(frame.columns):
+        if column in free_text:
+            continue
+        broken = frame[column].str.contains("[\r\n]", regex=True, na=False)
+        if broken.any():
+            first = broken.idxmax()
+            raise LoadError(
+                f"{path}: line {int(lines[first])}: column {column}: a quoted value runs over "
+                f"{int(frame.loc[first, column].count(chr(10))) + 1} lines (unterminated quote?); "
+                "nothing written")
 
 
 def _parser_message(exc: Exception) -> str:
@@ -131,7 +193,8 @@ def load_olist(folder: Path, out: Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise LoadError(f"{folder}: not a folder of Olist CSV files")
     frames = {
-        key: _read_csv(folder / name, usecols=cols) for key, (name, cols) in OLIST_FILES.items()
+        key: _read_csv(folder / name, usecols=cols, allow_empty=key == "reviews")
+        for key, (name, cols) in OLIST_FILES.items()
     }
     rejects: Counter[str] = Counter()
     rows_read = {OLIST_FILES[k][0]: len(v) for k, v in frames.items()}
@@ -270,7 +333,7 @@ def _read_retail_file(path: Path) -> pd.DataFrame:
             frame = pd.read_excel(path, sheet_name=0, dtype={"Invoice": str, "InvoiceNo": str,
                                                              "StockCode": str})
         elif suffix in (".csv", ".txt"):
-            frame = _read_csv(path)
+            frame = _read_csv(path, free_text=("Description",))
         else:
             raise LoadError(f"{path}: unsupported file type {suffix!r} (parquet, csv or xlsx)")
     except LoadError:
@@ -281,6 +344,8 @@ def _read_retail_file(path: Path) -> pd.DataFrame:
     missing = [c for c in RETAIL_REQUIRED if c not in frame.columns]
     if missing:
         raise LoadError(f"{path}: line 1: missing columns for an Online Retail file: {missing}")
+    if len(frame) == 0:
+        raise LoadError(f"{path}: no data rows (header only); nothing written")
     return frame
 
 

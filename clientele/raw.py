@@ -129,13 +129,27 @@ class ParquetFolderWriter:
         if exc_type is not None:
             shutil.rmtree(self._partial, ignore_errors=True)
             return
-        self.before_publish()
+        try:
+            self.before_publish()
+        except BaseException:
+            shutil.rmtree(self._partial, ignore_errors=True)
+            raise
         publish_folder(self._partial, self.out)
 
 
 class RawFolderWriter(ParquetFolderWriter):
     """Writes the raw contract: chunks cast to the contract's schema, and every
-    table the data lacks written empty with the contract's columns."""
+    table the data lacks written empty with the contract's columns.
+
+    A required table left without rows (a header-only export, a filter that kept
+    nothing) is refused and the previous raw folder kept, unless `allow_empty`
+    (`clientele init` writes an empty contract on purpose).
+    """
+
+    def __init__(self, out: str | os.PathLike[str], compression: str = "zstd",
+                 allow_empty: bool = False) -> None:
+        super().__init__(out, compression)
+        self.allow_empty = allow_empty
 
     def to_arrow(self, name: str, data: pd.DataFrame | pa.Table) -> pa.Table:
         return to_contract_table(name, data)
@@ -145,6 +159,10 @@ class RawFolderWriter(ParquetFolderWriter):
         (self._partial / REPORT_FILE).write_text(json.dumps(report, indent=2, default=_json_default))
 
     def before_publish(self) -> None:
+        empty = [t.name for t in TABLES if t.required and not self.rows_written.get(t.name)]
+        if empty and not self.allow_empty:
+            raise ContractError(
+                f"{', '.join(empty)}: no rows to write; nothing written, {self.out} left as it was")
         for table in TABLES:
             if table.name not in self._writers:
                 pq.write_table(table.schema.empty_table(), self._partial / f"{table.name}.parquet")

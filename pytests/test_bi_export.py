@@ -105,21 +105,63 @@ def test_check_set_detects_a_torn_set(tmp_path):
 
 
 def test_cli_export(tmp_path):
-    db = make_db(tmp_path / "w.duckdb", 5)
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table dim_customers as select 'C1' as customer_id, 'FR' as country, "
+                "'Lyon' as city, 'F' as gender, 1980 as birth_year, 44 as age")
+    con.execute("create table quarantine as select 'customers' as source_table, 'C2' as record_key, "
+                "'impossible birth_year' as reject_reason, '{\"city\": \"Lyon\"}' as raw_record")
+    con.close()
+    out = tmp_path / "exports"
     result = subprocess.run(
         [sys.executable, "-m", "clientele.cli", "export", "--db", str(db),
-         "--out", str(tmp_path / "exports"), "--tables", "small,big,missing_one"],
+         "--out", str(out), "--tables", "dim_customers,quarantine,customer_predictions"],
         cwd=PROJECT, capture_output=True, text=True, check=True,
     )
-    assert "not built yet" in result.stdout and "missing_one" in result.stdout
-    manifest = json.loads((tmp_path / "exports" / "current" / "manifest.json").read_text())
-    assert [t["table"] for t in manifest["tables"]] == ["small", "big", "missing_one"]
-    bad = subprocess.run(
-        [sys.executable, "-m", "clientele.cli", "export", "--db", str(tmp_path / "nope.duckdb"),
-         "--out", str(tmp_path / "exports")],
-        cwd=PROJECT, capture_output=True, text=True,
+    assert "not built yet" in result.stdout and "customer_predictions" in result.stdout
+    manifest = json.loads((out / "current" / "manifest.json").read_text())
+    assert [t["table"] for t in manifest["tables"]] == [
+        "dim_customers", "quarantine", "customer_predictions"]
+    # Quasi-identifiers stay home unless asked for.
+    published = export.open_published(out)
+    assert published.read("dim_customers").column_names == ["customer_id", "country"]
+    assert "raw_record" not in published.read("quarantine").column_names
+    subprocess.run(
+        [sys.executable, "-m", "clientele.cli", "export", "--db", str(db), "--out", str(out),
+         "--tables", "dim_customers", "--with-personal-columns"],
+        cwd=PROJECT, capture_output=True, text=True, check=True,
     )
-    assert bad.returncode == 2 and "clientele:" in bad.stderr
+    assert "city" in export.open_published(out).read("dim_customers").column_names
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--db", "nope.duckdb"], "no such DuckDB file"),
+    (["--tables", "dim_customers,launch_audiense"], "not exported tables: launch_audiense"),
+    (["--keep", "1"], "keep 1: at least 2 sets"),
+    (["--db", "w.parquet"], "not a DuckDB database"),
+    (["--db", "busy.duckdb"], "in use by a build"),
+])
+def test_cli_export_refuses_in_one_line(tmp_path, args, message):
+    """Each of these once ended in a traceback or published an empty placeholder."""
+    make_db(tmp_path / "w.duckdb", 5)
+    make_db(tmp_path / "busy.duckdb", 5)
+    duckdb.sql("select 1 as id").write_parquet(str(tmp_path / "w.parquet"))
+    holder = subprocess.Popen(  # a build holding the warehouse, as dbt does
+        [sys.executable, "-c", "import duckdb, time; c = duckdb.connect('busy.duckdb'); "
+         "print('held', flush=True); time.sleep(60)"],
+        cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        full = ["--db", "w.duckdb", "--out", "exports", *args]
+        result = subprocess.run([sys.executable, "-m", "clientele.cli", "export", *full],
+                                cwd=tmp_path, capture_output=True, text=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "exports" / "current").exists()
 
 
 def test_readers_never_see_a_mixed_or_partial_set_while_sets_are_published(tmp_path):
@@ -161,6 +203,15 @@ def test_readers_never_see_a_mixed_or_partial_set_while_sets_are_published(tmp_p
             continue
         if small != rows["small"] or big != rows["big"] or big != 3 * small:
             problems.append(f"{folder.name}: small={small} big={big} manifest={rows}")
+        # A file-by-file reader through the manifest's versioned paths: one set, too.
+        try:
+            published = export.open_published(out)
+            small, big = published.read("small").num_rows, published.read("big").num_rows
+        except FileNotFoundError as exc:
+            problems.append(f"versioned paths: {exc}")
+            continue
+        if big != 3 * small:
+            problems.append(f"versioned paths: small={small} big={big}")
         problems += export.check_set(folder)
         seen_sets.add(folder.name)
         reads += 1

@@ -83,3 +83,29 @@ def test_a_customer_who_changes_segment_gets_a_new_row(
     assert pd.isna(a["dbt_valid_to"].iloc[1])
     current = rows[rows["dbt_valid_to"].isna()].set_index("customer_id")
     assert current["cluster_id"].to_dict() == {"A": 1, "B": 3, "C": 4, "D": 3}
+
+
+def test_a_run_as_of_an_earlier_date_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build as of an earlier date than the snapshot's latest row once closed rows before
+    they started (79 rows with dbt_valid_to < dbt_valid_from, exit 0)."""
+    monkeypatch.setenv("CLIENTELE_DB", str(tmp_path / "seg.duckdb"))
+    monkeypatch.setenv("CLIENTELE_TMP", str(tmp_path / "tmp"))
+    db = tmp_path / "seg.duckdb"
+    write_segments(db, segments("2024-11-30", {"A": "Champions", "B": "New"}, {"A": 1, "B": 3}))
+    snapshot(tmp_path)
+    write_segments(db, segments("2024-09-30", {"A": "At risk", "B": "New"}, {"A": 2, "B": 3}))
+    cmd = dbt_command(
+        "snapshot", tmp_path / "raw",
+        ["--target-path", str(tmp_path / "target"), "--select", SNAPSHOT, "--quiet"],
+    )
+    result = dbtRunner().invoke(cmd[1:])
+    assert not result.success
+    message = " ".join(str(r.message) for r in result.result)
+    assert "already holds rows as of 2024-11-30, after this run's as_of 2024-09-30" in message
+    assert "only moves forward" in message
+    with duckdb.connect(str(db)) as con:
+        broken = con.sql(f"select count(*) from {SNAPSHOT} where dbt_valid_to < dbt_valid_from")
+        assert broken.fetchone()[0] == 0
+        assert con.sql(f"select count(*) from {SNAPSHOT}").fetchone()[0] == 2

@@ -29,6 +29,10 @@ class PurchaseMatrix:
 
 
 def _normalised(customer_ids: Any, m: sparse.csr_matrix) -> PurchaseMatrix:
+    # Products in a fixed order within each row, whatever order the rows came in: float
+    # sums (row totals, the product with the similarity matrix) then add up identically.
+    m = m.tocsr()
+    m.sort_indices()
     row_sum = np.asarray(m.sum(axis=1)).ravel()
     inv = np.where(row_sum > 0, 1.0 / np.maximum(row_sum, 1e-12), 0.0).astype(np.float32)
     m = sparse.diags(inv) @ m

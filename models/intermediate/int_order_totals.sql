@@ -34,11 +34,11 @@ order_totals as (
         order_id,
         count(*) as line_count,
         cast(sum(quantity) as bigint) as net_units,
-        sum(case when is_merchandise then net_amount else 0 end) as merchandise_amount,
-        sum(net_amount) as net_amount,
-        sum(discount) as discount_amount,
+        {{ exact_sum('case when is_merchandise then net_amount else 0 end') }} as merchandise_amount,
+        {{ exact_sum('net_amount') }} as net_amount,
+        {{ exact_sum('discount') }} as discount_amount,
         -- Null when any line has no known cost: a margin on part of a basket misleads.
-        case when count(line_cost) = count(*) then sum(net_amount - line_cost) end
+        case when count(line_cost) = count(*) then {{ exact_sum('net_amount - line_cost') }} end
             as gross_margin
     from lines_with_cost
     group by order_id

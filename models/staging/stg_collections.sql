@@ -8,7 +8,7 @@ validated as (
 
 staged as (
 
-    select * exclude (reject_reason, raw_record)
+    select * exclude (reject_reason, raw_record, raw_row_number)
     from validated
     where reject_reason is null
 

@@ -9,7 +9,7 @@ validated as (
 staged as (
 
     select
-        * exclude (reject_reason, raw_record),
+        * exclude (reject_reason, raw_record, raw_row_number),
 
         quantity < 0 as is_return_line,
         -- A return refunds the price net of the original discount: sign follows quantity.

@@ -24,8 +24,8 @@ adoptions as (
         launch_date,
         min(order_date) as first_adoption_date,
         {{ dbt.datediff('launch_date', 'min(order_date)', 'day') }} as days_to_adopt,
-        sum(net_amount) as adoption_amount,
-        sum(case when coalesce(is_discounted, false) then 0 else net_amount end) as full_price_amount
+        {{ exact_sum('net_amount') }} as adoption_amount,
+        {{ exact_sum('case when coalesce(is_discounted, false) then 0 else net_amount end') }} as full_price_amount
     from adoption_lines
     group by customer_id, collection_id, launch_date
 

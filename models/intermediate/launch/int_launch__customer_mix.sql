@@ -48,7 +48,7 @@ by_value as (
         customer_id,
         'category' as attribute_name,
         category as attribute_value,
-        sum(amount) as amount
+        {{ exact_sum('amount') }} as amount
     from lines
     group by reference_collection_id, customer_id, category
 
@@ -59,7 +59,7 @@ by_value as (
         customer_id,
         'price_band' as attribute_name,
         price_band as attribute_value,
-        sum(amount) as amount
+        {{ exact_sum('amount') }} as amount
     from lines
     group by reference_collection_id, customer_id, price_band
 
@@ -72,7 +72,7 @@ shares as (
         customer_id,
         attribute_name,
         attribute_value,
-        amount / nullif(sum(amount) over (partition by reference_collection_id, customer_id, attribute_name), 0)
+        amount / nullif({{ exact_sum('amount', over='partition by reference_collection_id, customer_id, attribute_name') }}, 0)
             as spend_share
     from by_value
 

@@ -91,7 +91,8 @@ launches_before as (
         all_launches.collection_id,
         all_launches.launch_date,
         row_number() over (
-            partition by reference_launches.collection_id order by all_launches.launch_date desc
+            partition by reference_launches.collection_id
+            order by all_launches.launch_date desc, all_launches.collection_id desc
         ) as launch_recency
     from reference_launches
     inner join all_launches
@@ -138,8 +139,8 @@ adopted as (
         count(case when launches_before.launch_recency <= {{ recent_launches }} then 1 end)
             as recent_launches_adopted,
         avg(adoptions.days_to_adopt) as avg_days_to_adopt,
-        sum(adoptions.adoption_amount) as adoption_amount,
-        sum(adoptions.full_price_amount) as full_price_amount,
+        {{ exact_sum('adoptions.adoption_amount') }} as adoption_amount,
+        {{ exact_sum('adoptions.full_price_amount') }} as full_price_amount,
         max(adoptions.first_adoption_date) as last_adoption_date
     from adoptions
     inner join launches_before
@@ -157,18 +158,13 @@ spend as (
     select
         reference_launches.collection_id as reference_collection_id,
         order_lines.customer_id,
-        sum(order_lines.net_amount) as merchandise_spend,
-        sum(
-            case
-                when
-                    products.launch_date is not null
-                    and order_lines.order_date >= products.launch_date
-                    and order_lines.order_date
-                    < cast({{ new_season_end }} as date)
-                    then order_lines.net_amount
-                else 0
-            end
-        ) as new_season_spend
+        {{ exact_sum('order_lines.net_amount') }} as merchandise_spend,
+        {{ exact_sum(
+            "case when products.launch_date is not null"
+            ~ " and order_lines.order_date >= products.launch_date"
+            ~ " and order_lines.order_date < cast(" ~ new_season_end ~ " as date)"
+            ~ " then order_lines.net_amount else 0 end"
+        ) }} as new_season_spend
     from order_lines
     inner join reference_launches
         on order_lines.order_date < reference_launches.cutoff_date

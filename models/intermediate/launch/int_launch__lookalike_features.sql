@@ -65,7 +65,7 @@ order_stats as (
         population.reference_collection_id,
         population.customer_id,
         count(*) as purchase_count,
-        sum(orders.net_amount) as purchase_amount,
+        {{ exact_sum('orders.net_amount') }} as purchase_amount,
         avg(case when orders.channel = 'store' then 1.0 else 0.0 end) as store_order_share,
         max(orders.order_date) as last_purchase_date
     from population

@@ -21,14 +21,11 @@ weighted as (
         population.reference_collection_id,
         population.customer_id,
         order_lines.product_id,
-        sum(
-            order_lines.quantity
-            * power(
-                0.5,
-                {{ dbt.datediff('order_lines.order_date', 'population.cutoff_date', 'day') }}
-                / cast({{ var('launch_recency_half_life_days') }} as double)
-            )
-        ) as purchase_weight,
+        {{ exact_sum(
+            "order_lines.quantity * power(0.5, "
+            ~ dbt.datediff('order_lines.order_date', 'population.cutoff_date', 'day')
+            ~ " / " ~ var('launch_recency_half_life_days') ~ ".0)"
+        ) }} as purchase_weight,
         max(order_lines.order_date) as last_bought_date
     from population
     inner join order_lines

@@ -11,7 +11,7 @@ products as (
 
 margins as (
 
-    select avg(margin_rate) as average_margin_rate
+    select {{ exact_avg('margin_rate') }} as average_margin_rate
     from products
     where is_merchandise and margin_rate is not null
 

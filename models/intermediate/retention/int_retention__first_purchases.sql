@@ -71,7 +71,7 @@ category_amounts as (
     select
         customer_id,
         category,
-        sum(net_amount) as category_amount
+        {{ exact_sum('net_amount') }} as category_amount
     from first_basket_lines
     group by customer_id, category
 

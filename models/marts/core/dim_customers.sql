@@ -19,7 +19,7 @@ purchase_summary as (
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
         count(*) as purchase_count,
-        sum(net_amount) as purchase_amount
+        {{ exact_sum('net_amount') }} as purchase_amount
     from orders
     where is_purchase
     group by customer_id
@@ -30,7 +30,7 @@ returns_summary as (
 
     select
         customer_id,
-        -sum(net_amount) as returned_amount
+        -{{ exact_sum('net_amount') }} as returned_amount
     from orders
     where is_return
     group by customer_id

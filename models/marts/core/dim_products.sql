@@ -23,7 +23,7 @@ sales as (
     select
         product_id,
         cast(sum(case when is_purchase_order then quantity else 0 end) as bigint) as units_sold,
-        sum(net_amount) as net_revenue,
+        {{ exact_sum('net_amount') }} as net_revenue,
         min(ordered_at) as first_sold_at,
         max(ordered_at) as last_sold_at
     from order_lines

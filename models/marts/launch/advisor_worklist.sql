@@ -126,7 +126,7 @@ picked as (
         *,
         row_number() over (
             partition by customer_id
-            order by case when availability = 'in store' then 0 else 1 end, appetence_rank
+            order by case when availability = 'in store' then 0 else 1 end, appetence_rank, product_id
         ) as pick
     from candidates
 

@@ -67,7 +67,7 @@ taste_values as (
         customer_id,
         'category' as attribute_name,
         category as attribute_value,
-        sum(purchase_weight) as weight
+        {{ exact_sum('purchase_weight') }} as weight
     from purchased
     where category is not null
     group by customer_id, category
@@ -78,7 +78,7 @@ taste_values as (
         customer_id,
         'material' as attribute_name,
         material as attribute_value,
-        sum(purchase_weight) as weight
+        {{ exact_sum('purchase_weight') }} as weight
     from purchased
     where material is not null
     group by customer_id, material
@@ -89,7 +89,7 @@ taste_values as (
         customer_id,
         'color' as attribute_name,
         color as attribute_value,
-        sum(purchase_weight) as weight
+        {{ exact_sum('purchase_weight') }} as weight
     from purchased
     where color is not null
     group by customer_id, color

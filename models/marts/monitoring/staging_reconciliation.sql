@@ -25,7 +25,7 @@ counted as (
         {{ 'union all' if not loop.first }}
         select
             '{{ table.name }}' as source_table,
-            (select count(*) from {{ source('raw', table.name) }}) as rows_read,
+            (select count(*) from {{ raw_table(table.name) }} as raw_rows) as rows_read,
             (select count(*) from {{ ref('stg_' ~ table.name) }}) as rows_staged
     {%- endfor %}
 

@@ -40,28 +40,58 @@ joined as (
 
 ),
 
+group_sizes as (
+
+    select
+        cluster_id,
+        rfm_group,
+        count(*) as n_customers
+    from joined
+    group by cluster_id, rfm_group
+
+),
+
+main_groups as (
+
+    -- The most common RFM group of each cluster; a tie goes to the first name.
+    select
+        cluster_id,
+        rfm_group as main_rfm_group
+    from (
+        select
+            cluster_id,
+            rfm_group,
+            row_number() over (partition by cluster_id order by n_customers desc, rfm_group asc) as group_rank
+        from group_sizes
+    ) as ranked_groups
+    where group_rank = 1
+
+),
+
 profiles as (
 
     select
-        cast(cluster_id as integer) as cluster_id,
-        any_value(cluster_label) as cluster_label,
-        any_value(cluster_description) as cluster_description,
-        any_value(suggested_action) as suggested_action,
+        cast(joined.cluster_id as integer) as cluster_id,
+        any_value(joined.cluster_label) as cluster_label,
+        any_value(joined.cluster_description) as cluster_description,
+        any_value(joined.suggested_action) as suggested_action,
         count(*) as n_customers,
-        sum(cast(greatest(monetary, 0) as decimal(38, 10))) as exact_revenue,
-        avg(recency_days) as avg_recency_days,
-        avg(frequency) as avg_frequency,
-        avg(case when frequency >= 2 then 1.0 else 0.0 end) as repeat_buyer_share,
-        avg(cast(monetary as decimal(38, 10))) as avg_monetary,
-        avg(cast(avg_basket as decimal(38, 10))) as avg_basket,
-        avg(cast(avg_days_between_orders as decimal(38, 10))) as avg_days_between_orders,
-        avg(cast(avg_review_score as decimal(38, 10))) as avg_review_score,
-        avg(cast(low_review_share as decimal(38, 10))) as low_review_share,
-        avg(cast(late_delivery_share as decimal(38, 10))) as late_delivery_share,
-        mode(rfm_group) as main_rfm_group,
-        cast(any_value(as_of_date) as date) as as_of_date
+        {{ exact_sum('greatest(joined.monetary, 0)') }} as revenue,
+        avg(joined.recency_days) as avg_recency_days,
+        avg(joined.frequency) as avg_frequency,
+        avg(case when joined.frequency >= 2 then 1.0 else 0.0 end) as repeat_buyer_share,
+        {{ exact_avg('joined.monetary') }} as avg_monetary,
+        {{ exact_avg('joined.avg_basket') }} as avg_basket,
+        {{ exact_avg('joined.avg_days_between_orders') }} as avg_days_between_orders,
+        {{ exact_avg('joined.avg_review_score') }} as avg_review_score,
+        {{ exact_avg('joined.low_review_share') }} as low_review_share,
+        {{ exact_avg('joined.late_delivery_share') }} as late_delivery_share,
+        any_value(main_groups.main_rfm_group) as main_rfm_group,
+        cast(any_value(joined.as_of_date) as date) as as_of_date
     from joined
-    group by cluster_id
+    left join main_groups
+        on joined.cluster_id = main_groups.cluster_id
+    group by joined.cluster_id
 
 ),
 
@@ -72,8 +102,8 @@ shares as (
         cluster_label,
         n_customers,
         n_customers / sum(n_customers) over () as customer_share,
-        cast(exact_revenue as double) as revenue,
-        coalesce(exact_revenue / nullif(sum(exact_revenue) over (), 0), 0) as revenue_share,
+        revenue,
+        coalesce(revenue / nullif({{ exact_sum('revenue', over='') }}, 0), 0) as revenue_share,
         avg_recency_days,
         avg_frequency,
         repeat_buyer_share,

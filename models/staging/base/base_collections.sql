@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'collections') }}
+    select * from {{ raw_table('collections') }}
 
 ),
 
@@ -11,8 +11,10 @@ typed as (
     select
         {{ clean_text('collection_id') }} as collection_id,
         {{ clean_text('name') }} as collection_name,
-        cast(launch_date as date) as launch_date,
-        {{ row_to_json('source') }} as raw_record
+        launch_date,
+        unreadable_reason,
+        raw_values,
+        raw_row_number
     from source
 
 ),
@@ -21,21 +23,42 @@ rules_checked as (
 
     select
         *,
-        {{ first_failure([
+        coalesce(unreadable_reason, {{ first_failure([
             ("collection_id is null", "missing collection_id"),
             ("launch_date is null", "missing launch_date"),
-        ]) }} as rule_failure
+            ("launch_date < " ~ min_valid_date(), "launch_date before staging_min_valid_date"),
+        ]) }}) as rule_failure
     from typed
+
+),
+
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['collection_id']) }}
 
 ),
 
 validated as (
 
     select
-        * exclude (rule_failure),
-        {{ reason_with_duplicates(['collection_id'], 'duplicate collection_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate collection_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
+
+),
+
+recorded as (
+
+    select
+        * exclude (raw_values),
+        {{ raw_record_when_rejected() }} as raw_record
+    from validated
 
 )
 
-select * from validated
+select * from recorded

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'email_events') }}
+    select * from {{ raw_table('email_events') }}
 
 ),
 
@@ -20,9 +20,11 @@ typed as (
         {{ clean_text('source.customer_id') }} as customer_id,
         {{ clean_text('source.campaign_id') }} as campaign_id,
         lower({{ clean_text('source.event_type') }}) as event_type,
-        cast(source.occurred_at as timestamp) as occurred_at,
+        source.occurred_at,
         customers.customer_id is not null as is_known_customer,
-        {{ row_to_json('source') }} as raw_record
+        source.unreadable_reason,
+        source.raw_values,
+        source.raw_row_number
     from source
     left join customers
         on {{ clean_text('source.customer_id') }} = customers.customer_id
@@ -33,24 +35,45 @@ rules_checked as (
 
     select
         *,
-        {{ first_failure([
+        coalesce(unreadable_reason, {{ first_failure([
             ("event_id is null", "missing event_id"),
             ("customer_id is null or not is_known_customer", "unknown or missing customer_id"),
             ("event_type is null or event_type not in ('sent', 'open', 'click')", "unknown event_type"),
             ("occurred_at is null", "missing occurred_at"),
             ("occurred_at > " ~ run_started_timestamp(), "occurred_at in the future"),
-        ]) }} as rule_failure
+            ("occurred_at < " ~ min_valid_date(), "occurred_at before staging_min_valid_date"),
+        ]) }}) as rule_failure
     from typed
+
+),
+
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['event_id']) }}
 
 ),
 
 validated as (
 
     select
-        * exclude (rule_failure, is_known_customer),
-        {{ reason_with_duplicates(['event_id'], 'duplicate event_id') }} as reject_reason
+        rules_checked.* exclude (rule_failure, is_known_customer, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate event_id' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
+
+),
+
+recorded as (
+
+    select
+        * exclude (raw_values),
+        {{ raw_record_when_rejected() }} as raw_record
+    from validated
 
 )
 
-select * from validated
+select * from recorded

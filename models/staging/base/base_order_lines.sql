@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'order_lines') }}
+    select * from {{ raw_table('order_lines') }}
 
 ),
 
@@ -27,15 +27,17 @@ typed as (
 
     select
         {{ clean_text('source.order_id') }} as order_id,
-        cast(source.line_number as integer) as line_number,
+        source.line_number,
         {{ clean_text('source.product_id') }} as product_id,
-        cast(source.quantity as integer) as quantity,
-        cast(source.unit_price as double) as unit_price,
-        coalesce(cast(source.discount as double), 0) as discount,
+        source.quantity,
+        source.unit_price,
+        coalesce(source.discount, 0) as discount,
         orders.order_id is not null as is_staged_order,
         products.product_id is not null as is_known_product,
         coalesce(products.is_merchandise, true) as is_merchandise,
-        {{ row_to_json('source') }} as raw_record
+        source.unreadable_reason,
+        source.raw_values,
+        source.raw_row_number
     from source
     left join orders
         on {{ clean_text('source.order_id') }} = orders.order_id
@@ -48,7 +50,7 @@ rules_checked as (
 
     select
         *,
-        {{ first_failure([
+        coalesce(unreadable_reason, {{ first_failure([
             ("order_id is null", "missing order_id"),
             ("not is_staged_order", "order missing or quarantined"),
             ("product_id is null", "missing product_id"),
@@ -57,22 +59,44 @@ rules_checked as (
             ("quantity is null or quantity = 0", "zero or missing quantity"),
             ("abs(quantity) > " ~ var('max_line_quantity'), "impossible quantity"),
             ("unit_price is null", "missing unit_price"),
+            (not_finite('unit_price'), "non-finite unit_price"),
             ("unit_price < 0", "negative unit_price"),
             ("unit_price = 0 and is_merchandise", "zero unit_price"),
+            ("unit_price > " ~ var('staging_max_unit_price'), "unit_price above staging_max_unit_price"),
+            (not_finite('discount'), "non-finite discount"),
             ("discount < 0 or discount > abs(quantity) * unit_price", "impossible discount"),
-        ]) }} as rule_failure
+        ]) }}) as rule_failure
     from typed
+
+),
+
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['order_id', 'line_number']) }}
 
 ),
 
 validated as (
 
     select
-        * exclude (rule_failure, is_staged_order, is_known_product, is_merchandise),
-        {{ reason_with_duplicates(['order_id', 'line_number'], 'duplicate order line') }}
-            as reject_reason
+        rules_checked.* exclude (rule_failure, is_staged_order, is_known_product, is_merchandise, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate order line' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
+
+),
+
+recorded as (
+
+    select
+        * exclude (raw_values),
+        {{ raw_record_when_rejected() }} as raw_record
+    from validated
 
 )
 
-select * from validated
+select * from recorded

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'reviews') }}
+    select * from {{ raw_table('reviews') }}
 
 ),
 
@@ -18,10 +18,12 @@ typed as (
     select
         {{ clean_text('source.review_id') }} as review_id,
         {{ clean_text('source.order_id') }} as order_id,
-        cast(source.score as integer) as review_score,
-        cast(source.created_at as timestamp) as created_at,
+        source.score as review_score,
+        source.created_at,
         orders.order_id is not null as is_staged_order,
-        {{ row_to_json('source') }} as raw_record
+        source.unreadable_reason,
+        source.raw_values,
+        source.raw_row_number
     from source
     left join orders
         on {{ clean_text('source.order_id') }} = orders.order_id
@@ -32,25 +34,45 @@ rules_checked as (
 
     select
         *,
-        {{ first_failure([
+        coalesce(unreadable_reason, {{ first_failure([
             ("review_id is null", "missing review_id"),
             ("order_id is null", "missing order_id"),
             ("not is_staged_order", "order missing or quarantined"),
             ("review_score is null or review_score not between 1 and 5", "score outside 1-5"),
             ("created_at > " ~ run_started_timestamp(), "created_at in the future"),
-        ]) }} as rule_failure
+            ("created_at < " ~ min_valid_date(), "created_at before staging_min_valid_date"),
+        ]) }}) as rule_failure
     from typed
+
+),
+
+duplicates as (
+
+    {{ duplicate_copies('rules_checked', ['review_id', 'order_id']) }}
 
 ),
 
 validated as (
 
     select
-        * exclude (rule_failure, is_staged_order),
-        {{ reason_with_duplicates(['review_id', 'order_id'], 'duplicate review') }}
-            as reject_reason
+        rules_checked.* exclude (rule_failure, is_staged_order, unreadable_reason),
+        coalesce(
+            rules_checked.rule_failure,
+            case when duplicates.raw_row_number is not null then 'duplicate review' end
+        ) as reject_reason
     from rules_checked
+    left join duplicates
+        on rules_checked.raw_row_number = duplicates.raw_row_number
+
+),
+
+recorded as (
+
+    select
+        * exclude (raw_values),
+        {{ raw_record_when_rejected() }} as raw_record
+    from validated
 
 )
 
-select * from validated
+select * from recorded
