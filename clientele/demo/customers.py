@@ -504,8 +504,9 @@ def generate_chunk(
     done = first_number - 1
     quota = capacity * (done + n) // total - capacity * done // total
     contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app, quota)
-    tables, stats, revenue, placed = _assemble(cat, rng, c, cust_ids, ob, counters)
-    tables["campaign_contacts"] = contacts
+    base = _assemble(cat, rng, c, ob)
+    placed = base.placed
+    tables: dict[str, pd.DataFrame] = {}
 
     # Customers, with what can be observed of them.
     gender = np.select([gender_draw < 0.60, gender_draw < 0.91, gender_draw < 0.93],
@@ -540,6 +541,10 @@ def generate_chunk(
 
     tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters)
     tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters)
+    order_tables, stats, revenue = _order_frames(
+        cat, c, cust_ids, [(base, np.ones(len(base.t), dtype=bool))], counters)
+    tables.update(order_tables)
+    tables["campaign_contacts"] = contacts
 
     n_orders = stats.pop("_orders_per_customer")
     truth = pd.DataFrame({
@@ -569,11 +574,43 @@ def generate_chunk(
                        revenue_by_product=revenue)
 
 
-def _assemble(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
-    counters: Counters,
-) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray, _Placed]:
-    """Orders, lines, returns and reviews as contract frames, ids assigned in time order."""
+@dataclass
+class _Assembled:
+    """Purchase orders sorted by time with everything drawn for them (lines, quantities,
+    discounts, returns, reviews), before identifiers are given: several of these (the
+    base draw, minus the launch orders the contact effect removes, plus those it adds)
+    are merged into one chunk's frames by `_order_frames`."""
+
+    cust: np.ndarray
+    t: np.ndarray
+    online: np.ndarray
+    store: np.ndarray
+    canceled: np.ndarray
+    delivered_t: np.ndarray
+    promised_t: np.ndarray
+    score: np.ndarray
+    ob_pos: np.ndarray  # position of each order in the builder it came from
+    line_rank: np.ndarray
+    line_no: np.ndarray
+    line_product: np.ndarray
+    qty: np.ndarray
+    price: np.ndarray
+    discount: np.ndarray
+    returned: np.ndarray  # per line
+    ret_orders: np.ndarray  # purchase rank of each return document
+    ret_t: np.ndarray
+    review_rank: np.ndarray  # purchase rank of each review
+    review_t: np.ndarray
+
+    @property
+    def placed(self) -> _Placed:
+        return _Placed(cust=self.cust, t=self.t, online=self.online, canceled=self.canceled,
+                       line_rank=self.line_rank, line_product=self.line_product)
+
+
+def _assemble(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders) -> _Assembled:
+    """Sort the builder's orders by time and draw what follows them: quantities,
+    discounts, delivery, returns and reviews."""
     cust = ob.cat("cust")
     t = ob.cat("t")
     online = ob.cat("online")
@@ -601,8 +638,6 @@ def _assemble(
     cust, t, online, store = cust[order_sort], t[order_sort], online[order_sort], store[order_sort]
     canceled, delivery = canceled[order_sort], delivery[order_sort]
     late, score = late[order_sort], score[order_sort]
-    order_ids = make_ids("O", counters.order + 1 + np.arange(n_orders), 9)
-    counters.order += n_orders
 
     pcat = cat.category[line_product]
     beauty = np.isin(pcat, [CATEGORIES.index("beauty"), CATEGORIES.index("fragrance")])
@@ -620,7 +655,6 @@ def _assemble(
 
     delivered_t = np.where(canceled, np.nan, t + delivery)
     promised_t = np.where(online, np.floor(t) + 5.0 + 18.0 / 24.0, np.nan)
-    status = np.where(canceled, "canceled", "delivered")
 
     # Returns: a later document with negative quantities at the net price paid.
     l_online = online[line_rank]
@@ -630,20 +664,88 @@ def _assemble(
     returned = (~canceled[line_rank]) & (rng.random(n_lines) < p_ret) & (
         ret_t_order[line_rank] < END_T)
     ret_orders = np.unique(line_rank[returned])
+    ret_t = np.floor(ret_t_order[ret_orders]) + np.where(
+        online[ret_orders], 0.5, rng.uniform(10.0, 19.0, len(ret_orders)) / 24.0)
+
+    # Reviews: a share of delivered orders, more often online; the score is the order's.
+    reviewed = (~canceled) & (rng.random(n_orders) < np.where(online, 0.45, 0.2))
+    review_t = delivered_t + rng.uniform(1.0, 14.0, n_orders)
+    reviewed &= review_t < END_T
+    rv = np.flatnonzero(reviewed)
+    return _Assembled(
+        cust=cust, t=t, online=online, store=store, canceled=canceled, delivered_t=delivered_t,
+        promised_t=promised_t, score=score, ob_pos=order_sort, line_rank=line_rank,
+        line_no=line_no, line_product=line_product, qty=qty, price=price, discount=discount,
+        returned=returned, ret_orders=ret_orders, ret_t=ret_t, review_rank=rv,
+        review_t=review_t[rv],
+    )
+
+
+def _order_frames(
+    cat: Catalog, c: _Clients, cust_ids: np.ndarray,
+    parts: list[tuple[_Assembled, np.ndarray]], counters: Counters,
+) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray]:
+    """Orders, lines, returns and reviews as contract frames from the kept purchase orders
+    of each part (``(assembled, keep mask)``), identifiers given in time order (purchases,
+    then their returns, as one draw would have given them)."""
+    kept = [(a, np.flatnonzero(keep)) for a, keep in parts]
+    cust = np.concatenate([a.cust[k] for a, k in kept])
+    t = np.concatenate([a.t[k] for a, k in kept])
+    order = np.lexsort((np.arange(len(t)), cust, t))
+    n_orders = len(t)
+    final = np.empty(n_orders, dtype=np.int64)
+    final[order] = np.arange(n_orders)
+    # Each part's purchase rank -> final rank (-1 when dropped).
+    rank_maps, offset = [], 0
+    for a, k in kept:
+        m = np.full(len(a.t), -1, dtype=np.int64)
+        m[k] = final[offset + np.arange(len(k))]
+        rank_maps.append(m)
+        offset += len(k)
+
+    def per_order(name: str) -> np.ndarray:
+        values = np.concatenate([getattr(a, name)[k] for a, k in kept])
+        return values[order]
+
+    cust, t = cust[order], t[order]
+    online, store, canceled = per_order("online"), per_order("store"), per_order("canceled")
+    delivered_t, promised_t = per_order("delivered_t"), per_order("promised_t")
+    score = per_order("score")
+
+    def per_line(name: str) -> np.ndarray:
+        return np.concatenate([getattr(a, name)[m[a.line_rank] >= 0]
+                               for (a, _), m in zip(kept, rank_maps, strict=True)])
+
+    line_rank = np.concatenate([m[a.line_rank][m[a.line_rank] >= 0]
+                                for (a, _), m in zip(kept, rank_maps, strict=True)])
+    line_no = per_line("line_no")
+    ls = np.lexsort((line_no, line_rank))
+    line_rank, line_no = line_rank[ls], line_no[ls]
+    line_product, qty = per_line("line_product")[ls], per_line("qty")[ls]
+    price, discount = per_line("price")[ls], per_line("discount")[ls]
+    returned = per_line("returned")[ls]
+
+    order_ids = make_ids("O", counters.order + 1 + np.arange(n_orders), 9)
+    counters.order += n_orders
+    ret_orders = np.unique(line_rank[returned])
     n_ret = len(ret_orders)
+    ret_t_by_rank = np.full(n_orders, np.nan)
+    for (a, _), m in zip(kept, rank_maps, strict=True):
+        ok = m[a.ret_orders] >= 0
+        ret_t_by_rank[m[a.ret_orders][ok]] = a.ret_t[ok]
+    ret_t = ret_t_by_rank[ret_orders]
     ret_ids = make_ids("O", counters.order + 1 + np.arange(n_ret), 9)
     counters.order += n_ret
     ret_pos = np.searchsorted(ret_orders, line_rank[returned])
     rl_starts = np.searchsorted(ret_pos, np.arange(n_ret))
     ret_line_no = np.arange(len(ret_pos)) - rl_starts[ret_pos] + 1
     net_unit = np.round((price * qty - discount) / qty, 2)
+    status = np.where(canceled, "canceled", "delivered")
 
     customers_col = cust_ids[cust]
     store_ids = np.where(store >= 0, cat.store_ids[np.maximum(store, 0)], None)
     store_country = np.array(MARKETS, dtype=object)[cat.store_country[np.maximum(store, 0)]]
     country = np.where(store >= 0, store_country, np.array(MARKETS, dtype=object)[c.country[cust]])
-    ret_t = np.floor(ret_t_order[ret_orders]) + np.where(
-        online[ret_orders], 0.5, rng.uniform(10.0, 19.0, n_ret) / 24.0)
     orders = pd.DataFrame({
         "order_id": np.concatenate([order_ids, ret_ids]),
         "customer_id": np.concatenate([customers_col, customers_col[ret_orders]]),
@@ -664,18 +766,19 @@ def _assemble(
         "discount": np.concatenate([discount, np.zeros(returned.sum())]),
     })
 
-    # Reviews: a share of delivered orders, more often online; the score is the order's.
-    reviewed = (~canceled) & (rng.random(n_orders) < np.where(online, 0.45, 0.2))
-    review_t = delivered_t + rng.uniform(1.0, 14.0, n_orders)
-    reviewed &= review_t < END_T
-    rv = np.flatnonzero(reviewed)
+    review_rank = np.concatenate([m[a.review_rank][m[a.review_rank] >= 0]
+                                  for (a, _), m in zip(kept, rank_maps, strict=True)])
+    review_t = np.concatenate([a.review_t[m[a.review_rank] >= 0]
+                               for (a, _), m in zip(kept, rank_maps, strict=True)])
+    rs = np.argsort(review_rank, kind="stable")
+    review_rank, review_t = review_rank[rs], review_t[rs]
     reviews = pd.DataFrame({
-        "review_id": make_ids("R", counters.review + 1 + np.arange(len(rv)), 9),
-        "order_id": order_ids[rv],
-        "score": score[rv],
-        "created_at": to_ts(review_t[rv]),
+        "review_id": make_ids("R", counters.review + 1 + np.arange(len(review_rank)), 9),
+        "order_id": order_ids[review_rank],
+        "score": score[review_rank],
+        "created_at": to_ts(review_t),
     })
-    counters.review += len(rv)
+    counters.review += len(review_rank)
 
     # Figures for the summary: purchases only (no cancellations, no return documents).
     valid = ~canceled
@@ -691,10 +794,8 @@ def _assemble(
         "returned_lines": int(returned.sum()),
         "_orders_per_customer": per_customer,
     }
-    placed = _Placed(cust=cust, t=t, online=online, canceled=canceled, line_rank=line_rank,
-                     line_product=line_product)
     tables = {"orders": orders, "order_lines": order_lines, "reviews": reviews}
-    return tables, stats, revenue, placed
+    return tables, stats, revenue
 
 
 def _web_events(
