@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clientele.demo import clienteling
 from clientele.demo.catalog import (
     ANY_FAMILY,
     BAND_PREF,
@@ -414,17 +415,58 @@ def _within_capacity(
     return out
 
 
+@dataclass
+class _Campaign:
+    """One past launch campaign as the base draw made it: who was targeted, the control
+    group, the channel, the uniform draw behind each purchase decision, and the launch
+    orders (builder positions) of the clients who bought."""
+
+    collection: int
+    targeted: np.ndarray  # client positions
+    control: np.ndarray  # per targeted client
+    channel: np.ndarray  # per targeted client
+    contacted: np.ndarray  # per targeted client (NaN for control)
+    u: np.ndarray  # per targeted client: the draw deciding the purchase
+    p_base: np.ndarray  # per targeted client: launch probability (early adopter x appetence)
+    base_buys: np.ndarray  # per targeted client: bought in the base draw
+    order_client: np.ndarray  # clients with a launch order in the base draw
+    order_pos: np.ndarray  # and its position in the builder
+
+
+def _launch_orders(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders,
+                   who: np.ndarray, ci: int) -> np.ndarray:
+    """The launch orders of clients `who` for collection `ci`; returns builder positions."""
+    launch = cat.launch_t[ci]
+    delay = np.minimum(rng.exponential(2.0 + 20.0 * (1.0 - c.ea[who])),
+                       LAUNCH_WINDOW_DAYS - 1.0)
+    online, store, t = _channel_and_time(cat, rng, c, who, launch + delay, 0.25)
+    canceled, delivery, late, sc = _order_outcome(rng, c, who, online)
+    canceled[:] = False  # a launch purchase that converted the client was not canceled
+    n_lines = 1 + np.minimum(rng.poisson(0.4, len(who)), 3)
+    line_cust = np.repeat(who, n_lines)
+    period = np.full(len(line_cust), cat.launch_period(int(ci)))
+    prod = _pick_products(cat, rng, period, _pref_family(cat, rng, c, line_cust), c,
+                          line_cust)
+    first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(int)
+    pos = ob.add(cust=who, t=t, online=online, store=store, canceled=canceled, late=late,
+                 delivery=delivery, score=sc, launch_col=np.full(len(who), ci),
+                 primary_family=cat.family[prod[first_line]] if len(who) else prod)
+    ob.add_lines(np.repeat(pos, n_lines), prod)
+    return pos
+
+
 def _launches(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
-    app: np.ndarray, quota: np.ndarray,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders, app: np.ndarray,
+    quota: np.ndarray,
+) -> list[_Campaign]:
     """Launch campaigns of past collections and the launch orders they (and word of mouth) bring.
 
     Advisors contact the clients they believe most likely to buy, within their capacity
-    (`quota`: this chunk's share of each store's advisors x advisor_capacity).
+    (`quota`: this chunk's share of each store's advisors x advisor_capacity). This is the
+    base draw, where a contact doubles the chance of buying; `_contact_effect` then gives
+    each targeted client the heterogeneous effect of the truth, from the same draw.
     """
-    contacts, truths = [], []
-    collection_ids = cat.collections["collection_id"].to_numpy()
+    campaigns = []
     for ci in cat.past:
         launch = cat.launch_t[ci]
         existing = (c.first_order_t < launch - 7) & (c.churn_t > launch)
@@ -434,24 +476,11 @@ def _launches(
         control = targeted & (rng.random(c.n) < 0.2)
         p = _conversion_probability(c.ea, app[ci])
         mult = np.where(targeted & ~control, 1.0, np.where(control, 0.5, 0.35))
-        buys = existing & (rng.random(c.n) < p * mult)
+        u = rng.random(c.n)
+        buys = existing & (u < p * mult)
 
         who = np.flatnonzero(buys)
-        delay = np.minimum(rng.exponential(2.0 + 20.0 * (1.0 - c.ea[who])),
-                           LAUNCH_WINDOW_DAYS - 1.0)
-        online, store, t = _channel_and_time(cat, rng, c, who, launch + delay, 0.25)
-        canceled, delivery, late, sc = _order_outcome(rng, c, who, online)
-        canceled[:] = False  # a launch purchase that converted the client was not canceled
-        n_lines = 1 + np.minimum(rng.poisson(0.4, len(who)), 3)
-        line_cust = np.repeat(who, n_lines)
-        period = np.full(len(line_cust), cat.launch_period(int(ci)))
-        prod = _pick_products(cat, rng, period, _pref_family(cat, rng, c, line_cust), c,
-                              line_cust)
-        first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(int)
-        pos = ob.add(cust=who, t=t, online=online, store=store, canceled=canceled, late=late,
-                     delivery=delivery, score=sc, launch_col=np.full(len(who), ci),
-                     primary_family=cat.family[prod[first_line]] if len(who) else prod)
-        ob.add_lines(np.repeat(pos, n_lines), prod)
+        pos = _launch_orders(cat, rng, c, ob, who, int(ci))
 
         tg = np.flatnonzero(targeted)
         ctrl = control[tg]
@@ -460,34 +489,79 @@ def _launches(
                            np.where(c.email_opt_in[tg], "email", "store"))
         contacted = launch - rng.uniform(1.0, 10.0, len(tg))
         contacted = np.floor(contacted) + rng.uniform(10.0, 19.0, len(tg)) / 24.0
-        campaign = f"CAMP-{collection_ids[ci]}"
+        campaigns.append(_Campaign(
+            collection=int(ci), targeted=tg, control=ctrl, channel=channel,
+            contacted=np.where(ctrl, np.nan, contacted), u=u[tg], p_base=p[tg],
+            base_buys=buys[tg], order_client=who, order_pos=pos))
+    return campaigns
+
+
+def _contact_effect(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, traits: clienteling.Traits,
+    cust_ids: np.ndarray, campaigns: list[_Campaign], app: np.ndarray, n_base_orders: int,
+) -> tuple[np.ndarray, _Orders, pd.DataFrame, pd.DataFrame]:
+    """Each targeted client's purchase under the truth's contact effect, from the draw
+    the base used (so a client whose chance did not change decides the same way).
+
+    Returns the base orders to keep (mask over the base builder), the launch orders to
+    add (a builder of their own, drawn from the clienteling stream), and the campaign
+    contacts and their truth.
+    """
+    keep = np.ones(n_base_orders, dtype=bool)
+    extra = _Orders()
+    contacts, truths = [], []
+    collection_ids = cat.collections["collection_id"].to_numpy()
+    for camp in campaigns:
+        tg = camp.targeted
+        advisor = np.isin(camp.channel, clienteling.ADVISOR_CHANNELS)
+        p0, p1 = clienteling.contact_probabilities(
+            camp.p_base, c.ea[tg], app[camp.collection][tg], traits.store_sensitivity[tg],
+            traits.aversion[tg], advisor)
+        p = np.where(camp.control, p0, p1)
+        buys = camp.u < p
+        dropped = tg[camp.base_buys & ~buys]
+        keep[camp.order_pos[np.isin(camp.order_client, dropped)]] = False
+        _launch_orders(cat, rng, c, extra, tg[buys & ~camp.base_buys], camp.collection)
+        campaign = f"CAMP-{collection_ids[camp.collection]}"
         contacts.append(pd.DataFrame({
             "campaign_id": campaign,
             "customer_id": cust_ids[tg],
-            "collection_id": collection_ids[ci],
-            "contacted_at": to_ts(np.where(ctrl, np.nan, contacted)),
-            "channel": channel,
-            "is_control": ctrl,
-            "converted": buys[tg],
+            "collection_id": collection_ids[camp.collection],
+            "contacted_at": to_ts(camp.contacted),
+            "channel": camp.channel,
+            "is_control": camp.control,
+            "converted": buys,
         }))
         truths.append(pd.DataFrame({
             "campaign_id": campaign,
             "customer_id": cust_ids[tg],
-            "collection_id": collection_ids[ci],
+            "collection_id": collection_ids[camp.collection],
             "early_adopter_propensity": c.ea[tg],
-            "appetence": app[ci][tg],
-            "p_convert": p[tg] * mult[tg],
-            "is_control": ctrl,
-            "converted": buys[tg],
+            "appetence": app[camp.collection][tg],
+            "p_convert": p,
+            "is_control": camp.control,
+            "converted": buys,
+            "channel": camp.channel,
+            "store_sensitivity": traits.store_sensitivity[tg],
+            "contact_aversion": traits.aversion[tg],
+            "p_without_contact": p0,
+            "p_with_contact": p1,
+            "uplift": p1 - p0,
+            "response_type": clienteling.response_type(camp.u, p0, p1),
         }))
-    return pd.concat(contacts, ignore_index=True), pd.concat(truths, ignore_index=True)
+    return keep, extra, pd.concat(contacts, ignore_index=True), pd.concat(truths,
+                                                                           ignore_index=True)
 
 
 def generate_chunk(
     cat: Catalog, rng: np.random.Generator, first_number: int, n: int, total: int,
-    counters: Counters,
+    counters: Counters, lux: dict[str, np.random.Generator],
 ) -> ChunkResult:
-    """Customers first_number..first_number+n-1 (of `total`) and all their activity."""
+    """Customers first_number..first_number+n-1 (of `total`) and all their activity.
+
+    `rng` draws everything but the clienteling truth, which `lux`
+    (`clienteling.streams`) draws, so that it moves no other draw.
+    """
     c, gender_draw = _clients(cat, rng, n)
     cust_ids = make_ids("C", np.arange(first_number, first_number + n), 7)
 
@@ -503,7 +577,7 @@ def generate_chunk(
     capacity = cat.advisor_count * cat.advisor_capacity
     done = first_number - 1
     quota = capacity * (done + n) // total - capacity * done // total
-    contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app, quota)
+    campaigns = _launches(cat, rng, c, ob, app, quota)
     base = _assemble(cat, rng, c, ob)
     placed = base.placed
     tables: dict[str, pd.DataFrame] = {}
@@ -513,9 +587,9 @@ def generate_chunk(
                        ["F", "M", "X"], "")
     # Early adopters skew younger (and share their birth date a little more often).
     lean = ea_lean(c.ea)
-    birth_year = np.where(rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62),
-                          np.clip(2026 - np.round(rng.normal(44 - 6 * lean, 12, n)), 1935, 2008),
-                          np.nan)
+    shares_birth_year = rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62)
+    age = rng.normal(44 - 6 * lean, 12, n)
+    birth_year = np.where(shares_birth_year, np.clip(2026 - np.round(age), 1935, 2008), np.nan)
     home_country_store = c.home_store >= 0
     cities = np.array([MARKET_CITIES[m] for m in MARKETS], dtype=object)
     city = cities[c.country, rng.integers(0, 5, n)]
@@ -539,10 +613,22 @@ def generate_chunk(
         "phone_opt_in": c.phone_opt_in,
     })
 
-    tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters)
-    tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters)
-    order_tables, stats, revenue = _order_frames(
-        cat, c, cust_ids, [(base, np.ones(len(base.t), dtype=bool))], counters)
+    traits = clienteling.draw_traits(lux["traits"], c.country, c.online_only, lean,
+                                     c.engagement, c.sat_z, age)
+    tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters,
+                                       lux["web"], traits)
+    tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters,
+                                           lux["email"], traits)
+    # The contact effect of the truth: some base launch orders go, some come (drawn, and
+    # assembled, from the clienteling stream); browsing and e-mail keep following the
+    # base draw's orders, so that no other draw moves.
+    keep, extra, contacts, campaign_truth = _contact_effect(
+        cat, lux["launch"], c, traits, cust_ids, campaigns, app, ob.n)
+    parts = [(base, keep[base.ob_pos])]
+    if extra.n:
+        added = _assemble(cat, lux["launch"], c, extra)
+        parts.append((added, np.ones(len(added.t), dtype=bool)))
+    order_tables, stats, revenue = _order_frames(cat, c, cust_ids, parts, counters)
     tables.update(order_tables)
     tables["campaign_contacts"] = contacts
 
@@ -569,9 +655,43 @@ def generate_chunk(
             to_ts(np.where(n_orders > 0, c.churn_t, np.nan)).astype("datetime64[D]"))),
         "is_churned": (n_orders > 0) & (c.churn_t < END_T),
         "n_orders": n_orders,
+        **_clienteling_truth(cat, c, traits, app),
     })
     return ChunkResult(tables=tables, truth=truth, campaign_truth=campaign_truth, stats=stats,
                        revenue_by_product=revenue)
+
+
+def _clienteling_truth(cat: Catalog, c: _Clients, traits: clienteling.Traits,
+                       app: np.ndarray) -> dict[str, np.ndarray]:
+    """customers_truth's clienteling columns: reading habits and best send block, store
+    sensitivity, contact aversion, and the upcoming launch's contact effect."""
+    mult = traits.block_multiplier
+    sendable = np.zeros(mult.shape[1], dtype=bool)
+    sendable.reshape(7, -1)[:, clienteling.FIRST_SENDABLE_BLOCK:] = True
+    best = np.flatnonzero(sendable)[np.argmax(mult[:, sendable], axis=1)]
+    p_base = _conversion_probability(c.ea, app[cat.upcoming])
+    upcoming = app[cat.upcoming]
+    p0, p_advisor = clienteling.contact_probabilities(
+        p_base, c.ea, upcoming, traits.store_sensitivity, traits.aversion,
+        np.ones(c.n, dtype=bool))
+    _, p_email = clienteling.contact_probabilities(
+        p_base, c.ea, upcoming, traits.store_sensitivity, traits.aversion,
+        np.zeros(c.n, dtype=bool))
+    return {
+        "read_hour": traits.read_hour,
+        "read_day": np.array(clienteling.DAY_NAMES, dtype=object)[traits.read_day],
+        "timing_responsiveness": traits.responsiveness,
+        "best_send_block": clienteling.block_label(best),
+        "best_send_multiplier": mult[np.arange(c.n), best],
+        "store_sensitivity": traits.store_sensitivity,
+        "is_store_sensitive": traits.store_sensitivity >= clienteling.STORE_SENSITIVE_AT,
+        "contact_aversion": traits.aversion,
+        "upcoming_p_without_contact": p0,
+        "upcoming_p_advisor_contact": p_advisor,
+        "upcoming_p_email_contact": p_email,
+        "upcoming_uplift": p_advisor - p0,
+        "upcoming_segment": clienteling.expected_segment(p0, p_advisor),
+    }
 
 
 @dataclass
@@ -800,9 +920,10 @@ def _order_frames(
 
 def _web_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
-    counters: Counters,
+    counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
-    """Browsing: views and carts of what is then bought, of similar products, and idle browsing."""
+    """Browsing: views and carts of what is then bought, of similar products, and idle
+    browsing (most of it at the client's reading hour, `lux`)."""
     cust, t, online = placed.cust, placed.t, placed.online
     line_rank, line_product = placed.line_rank, placed.line_product
     lc = cust[line_rank]
@@ -852,6 +973,9 @@ def _web_events(
     ab_prod = np.concatenate([sim_prod[ab_sim], idle_prod[ab_idle]])
     ab_t = np.concatenate([sim_t[ab_sim], idle_t[ab_idle]]) + rng.uniform(
         0.001, 0.02, len(ab_sim) + len(ab_idle))
+    idle_shown = clienteling.idle_times(lux, traits, ii, idle_t)
+    ab_t[len(ab_sim):] += idle_shown[ab_idle] - idle_t[ab_idle]
+    idle_t = idle_shown
 
     # New-collection browsing: around every launch (previews a week before, then the
     # first days), early adopters look at the new pieces and put some in the cart
@@ -915,9 +1039,15 @@ def _launch_browsing(
 
 def _email_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
-    counters: Counters,
+    counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
-    """Newsletters and launch e-mails; opens and clicks rise when a purchase is near."""
+    """Newsletters and launch e-mails; opens and clicks rise when a purchase is near.
+
+    Newsletters go out over the week after their date, each client's at a random time
+    (`lux`); the block it lands in moves the chance it is opened (the client's block
+    multiplier) and it is read at the client's reading hour. Launch e-mails and previews
+    go out on the morning of their day and are read whatever the hour: a launch is news.
+    """
     cust, t, canceled = placed.cust, placed.t, placed.canceled
     # Orders sorted by client then time, to find each client's next order after a send.
     keys = cust[~canceled] * 4096.0 + t[~canceled]
@@ -945,6 +1075,8 @@ def _email_events(
         sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (rng.random(c.n) < p_send))
         m = len(sent)
         send_t = day + 9.0 / 24.0 + rng.uniform(0.0, 2.0 / 24.0, m)
+        if not is_launch:
+            send_t = clienteling.newsletter_send_times(lux, day, m)
         q = sent * 4096.0 + day
         idx = np.searchsorted(keys, q, side="right")
         nxt = np.where(idx < len(keys), keys[np.minimum(idx, len(keys) - 1)] - q, np.inf)
@@ -955,9 +1087,13 @@ def _email_events(
         le = lean[sent]
         p_open = (0.05 + 0.45 * eng + 0.2 * soon
                   + (0.3 * le + 0.08 if is_launch else 0.03 * le))
+        if not is_launch:
+            p_open = p_open * traits.block_multiplier[sent, clienteling.block_of(send_t)]
         p_open = np.clip(p_open, 0.01, 0.97) * np.where(churn[sent] < day, 0.25, 1.0)
         opened = rng.random(m) < p_open
         open_t = send_t + rng.exponential(0.4, m)
+        if not is_launch:
+            open_t = clienteling.reading_times(lux, traits, sent, send_t)
         p_click = 0.1 + 0.3 * eng + 0.25 * soon + (0.25 * le if is_launch else 0.0)
         clicked = opened & (rng.random(m) < np.clip(p_click, 0.02, 0.95))
         click_t = open_t + rng.exponential(0.01, m)
