@@ -54,7 +54,7 @@ PULL_POWER = 0.8  # how sharply the open rate follows the pull of the block
 # Timing responsiveness: how much the send block matters to the client (0: not at all).
 RESPONSIVENESS_BETA = (2.5, 1.5)
 QUICK_READ_HOURS = 1.0  # a send in the client's reading window is read within about an hour
-IDLE_AT_READING_HOUR = 0.6  # share of idle browsing at the client's reading hour
+BROWSING_AT_READING_HOUR = 0.6  # share of browsing (views) at the client's reading hour
 
 # --- Store sensitivity and contact effect. ---
 # Logit of store sensitivity: store clients, older clients, clients who rarely read
@@ -191,13 +191,17 @@ def reading_times(rng: np.random.Generator, traits: Traits, who: np.ndarray,
     return np.where(near, quick, next_read)
 
 
-def idle_times(rng: np.random.Generator, traits: Traits, who: np.ndarray,
-               t: np.ndarray) -> np.ndarray:
-    """Idle browsing keeps its day; most of it moves to the client's reading hour."""
+def browsing_times(rng: np.random.Generator, traits: Traits, who: np.ndarray,
+                   t: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+    """Browsing keeps its day; most of it moves to the client's reading hour (unless that
+    would put a view after the purchase it precedes, ``before``)."""
     m = len(who)
-    at_reading = rng.random(m) < IDLE_AT_READING_HOUR
+    at_reading = rng.random(m) < BROWSING_AT_READING_HOUR
     hour = (traits.read_hour[who] + rng.normal(0.0, 1.25, m)) % 24.0
-    return np.where(at_reading, np.floor(t) + hour / 24.0, t)
+    moved = np.floor(t) + hour / 24.0
+    if before is not None:
+        at_reading &= moved < before
+    return np.where(at_reading, moved, t)
 
 
 def sure_share(ea: np.ndarray) -> np.ndarray:

@@ -923,7 +923,7 @@ def _web_events(
     counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
     """Browsing: views and carts of what is then bought, of similar products, and idle
-    browsing (most of it at the client's reading hour, `lux`)."""
+    browsing; views mostly at the client's reading hour (`lux`)."""
     cust, t, online = placed.cust, placed.t, placed.online
     line_rank, line_product = placed.line_rank, placed.line_product
     lc = cust[line_rank]
@@ -973,14 +973,20 @@ def _web_events(
     ab_prod = np.concatenate([sim_prod[ab_sim], idle_prod[ab_idle]])
     ab_t = np.concatenate([sim_t[ab_sim], idle_t[ab_idle]]) + rng.uniform(
         0.001, 0.02, len(ab_sim) + len(ab_idle))
-    idle_shown = clienteling.idle_times(lux, traits, ii, idle_t)
-    ab_t[len(ab_sim):] += idle_shown[ab_idle] - idle_t[ab_idle]
-    idle_t = idle_shown
+    # Browsing at the client's reading hour (days kept; views still before the purchase).
+    view_shown = clienteling.browsing_times(lux, traits, lc[vi], view_t, before=lt[vi])
+    sim_shown = clienteling.browsing_times(lux, traits, lc[si], sim_t, before=lt[si])
+    idle_shown = clienteling.browsing_times(lux, traits, ii, idle_t)
+    ab_t += np.concatenate([sim_shown[ab_sim] - sim_t[ab_sim],
+                            idle_shown[ab_idle] - idle_t[ab_idle]])
+    view_t, sim_t, idle_t = view_shown, sim_shown, idle_shown
 
     # New-collection browsing: around every launch (previews a week before, then the
     # first days), early adopters look at the new pieces and put some in the cart
     # whether or not they buy; others do so now and then.
     la_c, la_p, la_t, la_type = _launch_browsing(cat, rng, c, end)
+    la_view = la_type == 0
+    la_t = np.where(la_view, clienteling.browsing_times(lux, traits, la_c, la_t), la_t)
 
     ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii, ab_cust, la_c])
     ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod, ab_prod,
