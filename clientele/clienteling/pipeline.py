@@ -346,6 +346,8 @@ STORE_SCHEMA = fields(
     ("p_buy_after_advisor", pa.float64()),
     ("p_buy_after_email", pa.float64()),
     ("store_gain", pa.float64()),
+    ("store_sensitivity", pa.float64()),
+    ("main_reason", pa.string()),
 )
 #: Share of the randomised stratum the store backtest gives the advisor's slots to.
 INVITED_SHARE = 0.3
@@ -360,13 +362,15 @@ def _training_contacts(features: Source, where: str, settings: ClientelingSettin
 
 def _store_model(settings: ClientelingSettings) -> store.StoreSensitivityModel:
     return store.StoreSensitivityModel(n_trees=settings.store_trees, depth=settings.store_depth,
+                                       regularization=settings.store_regularization,
                                        seed=settings.seed)
 
 
 def store_sensitivity(features: Source, settings: ClientelingSettings | None = None
                       ) -> pa.RecordBatchReader | pa.Table:
-    """Every client's chance of buying after an advisor-led contact and after an e-mail
-    (models fitted on every past campaign's contacted clients, a seeded sample of at most
+    """Every client's chance of buying after an advisor-led contact and after an e-mail,
+    the store sensitivity (log-odds an advisor adds) and its main reason (model fitted on
+    every past campaign's contacted clients, a seeded sample of at most
     ``max_training_contacts``), scored in batches at the current reference."""
     settings = settings or ClientelingSettings()
     training = _training_contacts(features, "true", settings)
@@ -375,19 +379,21 @@ def store_sensitivity(features: Source, settings: ClientelingSettings | None = N
         LOG.info("store sensitivity: not enough past campaign contacts (%s); empty", reason)
         return seam.empty_table(STORE_SCHEMA)
     model = _store_model(settings).fit(training)
-    LOG.info("store sensitivity: fitted on %d contacts; importances %s", len(training),
-             {k: v for k, v in sorted(model.importances().items(), key=lambda kv: -kv[1])[:6]})
+    LOG.info("store sensitivity: fitted on %d contacts; log-odds an advisor adds per sd: %s",
+             len(training), model.coefficients())
 
     def parts() -> Iterator[pd.DataFrame]:
         done = 0
         for frame in seam.iter_frames(features, settings.batch_rows,
                                       where="reference_id = 'current'"):
-            p_advisor, p_email = model.predict(frame)
+            p_advisor, p_email, sensitivity = model.predict(frame)
             done += len(frame)
             LOG.info("store sensitivity: %d clients scored", done)
             yield pd.DataFrame({"customer_id": frame["customer_id"],
                                 "p_buy_after_advisor": p_advisor, "p_buy_after_email": p_email,
-                                "store_gain": p_advisor - p_email})
+                                "store_gain": p_advisor - p_email,
+                                "store_sensitivity": sensitivity,
+                                "main_reason": model.main_reason(frame)})
 
     return seam.stream(STORE_SCHEMA, parts())
 
@@ -414,7 +420,8 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
     fitted on the campaigns before them): among the held-out contacts who had consented to
     both channels (where the advisor's channel was the toss of a coin), how much more an
     advisor converted than an e-mail in the top 30 % by predicted store gain, against the
-    top 30 % by share of store purchases and against everyone (random invitations)."""
+    top 30 % by share of store purchases and against everyone (random invitations); the
+    model ranks by store sensitivity."""
     settings = settings or ClientelingSettings()
     campaigns = seam.read_frame(features, ["reference_id", "reference_date"],
                                 where="reference_id <> 'current'").drop_duplicates()
@@ -440,7 +447,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
     test = _sample_rows(features, f"{CONTACTED} and reference_id in ({held_ids})",
                         settings.evaluation_max_clients, settings.seed,
                         "reference_id || '#' || customer_id")
-    p_advisor, p_email = model.predict(test)
+    p_advisor, p_email, sensitivity = model.predict(test)
     advisor = (test["contact_arm"] == "advisor").to_numpy()
     converted = test["converted"].astype(bool).to_numpy()
     own = np.where(advisor, p_advisor, p_email)
@@ -457,7 +464,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
         return rows.to_table()
     a, y = advisor[both], converted[both]
     rankings = {
-        "store_sensitivity_model": (False, (p_advisor - p_email)[both]),
+        "store_sensitivity_model": (False, sensitivity[both]),
         "store_share": (True, pd.to_numeric(test.loc[both, "store_share"]).fillna(0).to_numpy()),
         "random": (True, None),
     }

@@ -28,10 +28,12 @@ class ClientelingSettings(AreaSettings):
     max_training_sends: int = 200_000
     #: Share of the training clients kept aside to choose the prior strength.
     validation_share: float = 0.25
-    #: Trees of each store-sensitivity model (XGBoost, one per channel).
+    #: Trees of the store-sensitivity propensity model (XGBoost).
     store_trees: int = 200
-    #: Depth of those trees.
+    #: Depth of its trees.
     store_depth: int = 3
+    #: Inverse L2 penalty of the channel-interaction regression (smaller: smoother).
+    store_regularization: float = 0.1
     #: Campaign contacts the store-sensitivity models learn from, at most (seeded sample).
     max_training_contacts: int = 200_000
     #: Last launches whose contacts are held out to backtest the store-sensitivity model.

@@ -57,19 +57,25 @@ QUICK_READ_HOURS = 1.0  # a send in the client's reading window is read within a
 BROWSING_AT_READING_HOUR = 0.6  # share of browsing (views) at the client's reading hour
 
 # --- Store sensitivity and contact effect. ---
-# Logit of store sensitivity: store clients, older clients, clients who rarely read
-# e-mail and (a little) early adopters value personal accompaniment most.
-STORE_LOGIT = {"intercept": -1.7, "store_client": 0.9, "age": 0.9, "disengaged": 0.8,
-               "lean": 0.4, "noise": 0.55}
+# Logit of store sensitivity: store clients, clients who rarely read e-mail and (a
+# little) early adopters value personal accompaniment most.
+STORE_LOGIT = {"intercept": -1.7, "store_client": 0.9, "disengaged": 0.9, "lean": 0.5,
+               "noise": 0.4}
+# Store clients buy in the boutique as much as they value accompaniment: a share of a
+# sensitive client's online orders (slope x sensitivity above BOUTIQUE_FROM) moves to the
+# home store; a share of an indifferent one's store orders (slope x sensitivity below
+# ONLINE_BELOW) is placed online instead.
+BOUTIQUE_FROM, BOUTIQUE_SLOPE = 0.2, 1.4
+ONLINE_BELOW, ONLINE_SLOPE = 0.35, 2.0
 STORE_SENSITIVE_AT = 0.5  # is_store_sensitive: store_sensitivity >= this
 # Logit of contact aversion: unhappy clients are put off by being solicited.
 AVERSION_LOGIT = {"intercept": -0.8, "satisfaction": -1.2, "noise": 0.6}
-SURE_FROM, SURE_SPAN = 0.35, 0.20  # strong early adopters buy a launch whether called or not
+SURE_FROM, SURE_SPAN = 0.45, 0.25  # strong early adopters buy a launch whether called or not
 INTEREST_FROM, INTEREST_SPAN = 0.10, 0.20  # no call sells a launch to a client it bores
 FIT_WIDTH = 0.30  # an advisor sells a collection that fits the client's taste best
-PERSUASION_MAX = 0.6  # the most an advisor's call adds to the chance of buying
-EMAIL_PERSUASION = 0.3  # an e-mail persuades this share of what an advisor does
-AVERSION_ADVISOR, AVERSION_EMAIL = 0.8, 0.3  # share of the sale a put-off client withdraws
+PERSUASION_MAX = 0.7  # the most an advisor's call adds to the chance of buying
+EMAIL_PERSUASION = 0.5  # an e-mail persuades a reader half as much as an advisor a sensitive client
+AVERSION_ADVISOR, AVERSION_EMAIL = 0.7, 0.6  # share of the sale a put-off client withdraws
 ADVISOR_CHANNELS = ("phone", "store")
 # Truth segments for the upcoming launch (from the true probabilities, advisor contact).
 PERSUADABLE_FROM = 0.03  # uplift at or above: persuadable
@@ -79,7 +85,7 @@ SURE_THING_FROM = 0.10  # otherwise, chance of buying without contact at or abov
 
 def streams(seed: int, chunk: int) -> dict[str, np.random.Generator]:
     """The clienteling streams of one chunk, one per purpose, apart from the chunk's own."""
-    purposes = ("traits", "web", "email", "launch")
+    purposes = ("traits", "web", "email", "launch", "store")
     return {name: np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, chunk, j)))
             for j, name in enumerate(purposes)}
 
@@ -121,8 +127,7 @@ def block_multiplier(read_hour: np.ndarray, read_day: np.ndarray,
 
 
 def draw_traits(rng: np.random.Generator, country: np.ndarray, online_only: np.ndarray,
-                lean: np.ndarray, engagement: np.ndarray, satisfaction: np.ndarray,
-                age: np.ndarray) -> Traits:
+                lean: np.ndarray, engagement: np.ndarray, satisfaction: np.ndarray) -> Traits:
     """Each client's reading habits, store sensitivity and contact aversion."""
     n = len(country)
     moment_cum = np.cumsum([MARKET_READING[m] for m in MARKETS], axis=1)
@@ -132,7 +137,7 @@ def draw_traits(rng: np.random.Generator, country: np.ndarray, online_only: np.n
     read_day = np.minimum((rng.random(n)[:, None] >= day_cum[country]).sum(1), 6)
     responsiveness = rng.beta(*RESPONSIVENESS_BETA, n)
     s = STORE_LOGIT
-    logit = (s["intercept"] + s["store_client"] * (~online_only) + s["age"] * (age - 44.0) / 12.0
+    logit = (s["intercept"] + s["store_client"] * (~online_only)
              + s["disengaged"] * (0.33 - engagement) / 0.17 + s["lean"] * lean
              + rng.normal(0.0, s["noise"], n))
     a = AVERSION_LOGIT
@@ -144,6 +149,16 @@ def draw_traits(rng: np.random.Generator, country: np.ndarray, online_only: np.n
         aversion=1.0 / (1.0 + np.exp(-aversion_logit)),
         block_multiplier=block_multiplier(read_hour, read_day, responsiveness),
     )
+
+
+def boutique_share(store_sensitivity: np.ndarray) -> np.ndarray:
+    """Share of a store client's online orders placed in the home store instead."""
+    return np.clip(BOUTIQUE_SLOPE * (store_sensitivity - BOUTIQUE_FROM), 0.0, 0.95)
+
+
+def online_share(store_sensitivity: np.ndarray) -> np.ndarray:
+    """Share of a store client's store orders placed online instead."""
+    return np.clip(ONLINE_SLOPE * (ONLINE_BELOW - store_sensitivity), 0.0, 0.7)
 
 
 def weekday(t: np.ndarray) -> np.ndarray:
@@ -206,28 +221,30 @@ def browsing_times(rng: np.random.Generator, traits: Traits, who: np.ndarray,
 
 def sure_share(ea: np.ndarray) -> np.ndarray:
     """How far a client buys a launch whatever the contact: 0 below early-adopter
-    propensity 0.35, 1 from 0.55."""
+    propensity 0.45, 1 from 0.70."""
     return np.clip((ea - SURE_FROM) / SURE_SPAN, 0.0, 1.0)
 
 
 def contact_probabilities(p_base: np.ndarray, ea: np.ndarray, appetence: np.ndarray,
-                          store_sensitivity: np.ndarray, aversion: np.ndarray,
-                          advisor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                          store_sensitivity: np.ndarray, engagement: np.ndarray,
+                          aversion: np.ndarray, advisor: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
     """(p without contact, p with the contact) of buying a launch's collection.
 
     Without contact a client buys with half the launch probability, up to all of it for
-    strong early adopters (sure things). A contact persuades store-sensitive clients who
-    are not sure things but have some interest in new collections, the more so when the
-    collection fits their taste (an advisor's call or invitation far more than an
-    e-mail), and puts off averse ones, who withdraw part of the purchase they would have
-    made.
+    strong early adopters (sure things). A contact persuades clients who are not sure
+    things but have some interest in new collections, the more so when the collection
+    fits their taste: an advisor's call or invitation as far as the client values
+    personal accompaniment (store sensitivity), an e-mail as far as the client reads
+    e-mail (engagement, and less); and it puts off averse clients, who withdraw part of
+    the purchase they would have made.
     """
     sure = sure_share(ea)
     p0 = p_base * (0.5 + 0.5 * sure)
     interest = np.clip((ea - INTEREST_FROM) / INTEREST_SPAN, 0.0, 1.0)
     fit = 0.4 + 0.6 * np.exp(-(((appetence - 0.5) / FIT_WIDTH) ** 2))
-    persuasion = PERSUASION_MAX * store_sensitivity * (1.0 - sure) * interest * fit * (
-        np.where(advisor, 1.0, EMAIL_PERSUASION))
+    receptiveness = np.where(advisor, store_sensitivity, EMAIL_PERSUASION * engagement)
+    persuasion = PERSUASION_MAX * receptiveness * (1.0 - sure) * interest * fit
     put_off = aversion * np.where(advisor, AVERSION_ADVISOR, AVERSION_EMAIL)
     p1 = p0 * (1.0 - put_off) + (1.0 - p0) * persuasion
     return p0, p1

@@ -516,7 +516,7 @@ def _contact_effect(
         advisor = np.isin(camp.channel, clienteling.ADVISOR_CHANNELS)
         p0, p1 = clienteling.contact_probabilities(
             camp.p_base, c.ea[tg], app[camp.collection][tg], traits.store_sensitivity[tg],
-            traits.aversion[tg], advisor)
+            c.engagement[tg], traits.aversion[tg], advisor)
         p = np.where(camp.control, p0, p1)
         buys = camp.u < p
         dropped = tg[camp.base_buys & ~buys]
@@ -564,6 +564,8 @@ def generate_chunk(
     """
     c, gender_draw = _clients(cat, rng, n)
     cust_ids = make_ids("C", np.arange(first_number, first_number + n), 7)
+    traits = clienteling.draw_traits(lux["traits"], c.country, c.online_only, ea_lean(c.ea),
+                                     c.engagement, c.sat_z)
 
     # Appetence of each client for each collection (the truth the launch model estimates).
     raw = raw_appetence(cat.share_cat, cat.share_mat, cat.share_color, cat.share_band,
@@ -613,8 +615,6 @@ def generate_chunk(
         "phone_opt_in": c.phone_opt_in,
     })
 
-    traits = clienteling.draw_traits(lux["traits"], c.country, c.online_only, lean,
-                                     c.engagement, c.sat_z, age)
     tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters,
                                        lux["web"], traits)
     tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters,
@@ -628,6 +628,8 @@ def generate_chunk(
     if extra.n:
         added = _assemble(cat, lux["launch"], c, extra)
         parts.append((added, np.ones(len(added.t), dtype=bool)))
+    for assembled, _ in parts:
+        _store_habits(cat, lux["store"], c, traits, assembled)
     order_tables, stats, revenue = _order_frames(cat, c, cust_ids, parts, counters)
     tables.update(order_tables)
     tables["campaign_contacts"] = contacts
@@ -672,10 +674,10 @@ def _clienteling_truth(cat: Catalog, c: _Clients, traits: clienteling.Traits,
     p_base = _conversion_probability(c.ea, app[cat.upcoming])
     upcoming = app[cat.upcoming]
     p0, p_advisor = clienteling.contact_probabilities(
-        p_base, c.ea, upcoming, traits.store_sensitivity, traits.aversion,
+        p_base, c.ea, upcoming, traits.store_sensitivity, c.engagement, traits.aversion,
         np.ones(c.n, dtype=bool))
     _, p_email = clienteling.contact_probabilities(
-        p_base, c.ea, upcoming, traits.store_sensitivity, traits.aversion,
+        p_base, c.ea, upcoming, traits.store_sensitivity, c.engagement, traits.aversion,
         np.zeros(c.n, dtype=bool))
     return {
         "read_hour": traits.read_hour,
@@ -799,6 +801,40 @@ def _assemble(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders) 
         returned=returned, ret_orders=ret_orders, ret_t=ret_t, review_rank=rv,
         review_t=review_t[rv],
     )
+
+
+def _store_habits(cat: Catalog, rng: np.random.Generator, c: _Clients,
+                  traits: clienteling.Traits, a: _Assembled) -> None:
+    """Store clients buy in the boutique as much as they value personal accompaniment:
+    the sensitive ones move some online orders (never a canceled one) to their home store,
+    and buy in another store less often; the indifferent ones order some of their store
+    purchases online instead. The same day; opening hours in store (delivered at once,
+    returned there), delivery and a promised date online. Done after every draw of the
+    chunk's own stream, so nothing else moves."""
+    m = len(a.t)
+    store_client = c.home_store[a.cust] >= 0
+    sensitivity = traits.store_sensitivity[a.cust]
+    u = rng.random(m)
+    to_store = a.online & ~a.canceled & store_client & (
+        u < clienteling.boutique_share(sensitivity))
+    to_online = ~a.online & store_client & (u < clienteling.online_share(sensitivity))
+    home = ~a.online & ~to_online & store_client & (a.store != c.home_store[a.cust]) & (
+        u < clienteling.boutique_share(sensitivity))
+    store_hours = np.floor(a.t) + rng.uniform(10.0, 19.0, m) / 24.0
+    online_hours = np.floor(a.t) + rng.beta(2.5, 1.6, m) * 0.99
+    delivery = rng.gamma(4.0, 0.8, m)
+    a.t = np.select([to_store, to_online], [store_hours, online_hours], a.t)
+    a.online = (a.online & ~to_store) | to_online
+    a.store = np.select([to_store | home, to_online], [c.home_store[a.cust], -1], a.store)
+    a.delivered_t = np.select([to_store, to_online], [a.t, a.t + delivery], a.delivered_t)
+    a.promised_t = np.select([to_store, to_online],
+                             [np.nan, np.floor(a.t) + 5.0 + 18.0 / 24.0], a.promised_t)
+    moved = (to_store | to_online)[a.ret_orders]
+    day = np.floor(a.ret_t)
+    a.ret_t = np.where(moved, np.where(a.online[a.ret_orders], day + 0.5,
+                                       day + (store_hours[a.ret_orders] % 1.0)), a.ret_t)
+    a.ret_t = np.maximum(a.ret_t, np.nan_to_num(a.delivered_t[a.ret_orders], nan=-np.inf))
+    a.review_t = np.maximum(a.review_t, a.delivered_t[a.review_rank])
 
 
 def _order_frames(
