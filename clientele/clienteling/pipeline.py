@@ -146,7 +146,7 @@ def send_time_model(cuts: Source, profiles: Source, sends: Source,
     chosen on clients kept aside (``validation_share``) of the same training window."""
     settings = settings or ClientelingSettings()
     if seam.count_rows(sends) == 0:
-        LOG.info("send-time model: no e-mail sends in this dataset; nothing to learn (empty)")
+        LOG.warning("send-time model: no e-mail sends in this dataset; nothing to learn (empty)")
         return seam.empty_table(SEND_TIME_MODEL_SCHEMA)
     cut_frame = _cuts(cuts)
     rows = []
@@ -159,7 +159,7 @@ def send_time_model(cuts: Source, profiles: Source, sends: Source,
         history = _read_profiles(profiles, feature_cut, clients, settings.batch_rows)
         training = training[training["customer_id"].isin(set(history["customer_id"]))]
         if len(training) == 0 or training["is_opened"].nunique() < 2:
-            LOG.info("send-time model (%s): no usable sends after the %s cut; skipped",
+            LOG.warning("send-time model (%s): no usable sends after the %s cut; skipped",
                      purpose, feature_cut)
             continue
         market = market_pattern(profiles, sends, feature_cut, cut_date)
@@ -211,7 +211,7 @@ def send_times(model: Source, cuts: Source, profiles: Source, sends: Source,
     settings = settings or ClientelingSettings()
     row = _fitted(model, "current")
     if row is None:
-        LOG.info("send times: no fitted send-time model (no e-mail sends); empty")
+        LOG.warning("send times: no fitted send-time model (no e-mail sends); empty")
         return seam.empty_table(SEND_TIME_SCHEMA)
     cut_date = _cuts(cuts).loc["current", "cut_date"]
     market = market_pattern(profiles, sends, "current", cut_date)
@@ -267,7 +267,7 @@ def send_time_evaluation(model: Source, cuts: Source, profiles: Source, sends: S
                                cutoff_date=cut_frame.loc["evaluation", "cut_date"])
     row = _fitted(model, "evaluation")
     if row is None:
-        LOG.info("send-time evaluation: no model fitted at the fit cut; no rows")
+        LOG.warning("send-time evaluation: no model fitted at the fit cut; no rows")
         return rows.to_table()
     cut_date = cut_frame.loc["evaluation", "cut_date"]
     market = market_pattern(profiles, sends, "evaluation", cut_date)
@@ -304,7 +304,7 @@ def send_time_evaluation(model: Source, cuts: Source, profiles: Source, sends: S
             columns[f"opens_{name}"] = (hit & opened).astype(int)
         per_client.append(pd.DataFrame(columns).groupby("customer_id").sum())
     if not per_client:
-        LOG.info("send-time evaluation: no held-out sends to the sampled clients")
+        LOG.warning("send-time evaluation: no held-out sends to the sampled clients")
         return rows.to_table()
     totals = pd.concat(per_client).groupby(level=0).sum().sort_index()
     seed = settings.seed
@@ -376,7 +376,7 @@ def store_sensitivity(features: Source, settings: ClientelingSettings | None = N
     training = _training_contacts(features, "true", settings)
     reason = store.StoreSensitivityModel.can_fit(training)
     if reason:
-        LOG.info("store sensitivity: not enough past campaign contacts (%s); empty", reason)
+        LOG.warning("store sensitivity: not enough past campaign contacts (%s); empty", reason)
         return seam.empty_table(STORE_SCHEMA)
     model = _store_model(settings).fit(training)
     LOG.info("store sensitivity: fitted on %d contacts; log-odds an advisor adds per sd: %s",
@@ -428,7 +428,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
     campaigns = campaigns.sort_values(["reference_date", "reference_id"])
     rows = seam.EvaluationRows(AREA)
     if len(campaigns) <= settings.store_holdout_launches:
-        LOG.info("store evaluation: %d past campaigns, need more than %d to hold some out; "
+        LOG.warning("store evaluation: %d past campaigns, need more than %d to hold some out; "
                  "no rows", len(campaigns), settings.store_holdout_launches)
         return rows.to_table()
     held = campaigns.tail(settings.store_holdout_launches)
@@ -439,7 +439,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
                                   settings)
     reason = store.StoreSensitivityModel.can_fit(training)
     if reason:
-        LOG.info("store evaluation: not enough contacts before the held-out campaigns (%s)",
+        LOG.warning("store evaluation: not enough contacts before the held-out campaigns (%s)",
                  reason)
         return rows.to_table()
     model = _store_model(settings).fit(training)
@@ -459,7 +459,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
              notes="AUC of the contacted channel's predicted chance of buying; " + notes)
     both = (test["phone_opt_in"].astype(bool) & test["email_opt_in"].astype(bool)).to_numpy()
     if both.sum() < 50 or advisor[both].all() or not advisor[both].any():
-        LOG.info("store evaluation: too few held-out contacts with both consents (%d)",
+        LOG.warning("store evaluation: too few held-out contacts with both consents (%d)",
                  int(both.sum()))
         return rows.to_table()
     a, y = advisor[both], converted[both]

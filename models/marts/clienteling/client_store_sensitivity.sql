@@ -30,6 +30,8 @@ joined as (
         scores.store_gain,
         percent_rank() over (order by scores.store_gain, scores.customer_id)
         as store_gain_percentile,
+        scores.store_sensitivity,
+        scores.main_reason,
         features.store_share,
         features.purchases,
         {{ as_of_date() }} as as_of_date
