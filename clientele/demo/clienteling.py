@@ -53,6 +53,9 @@ DAY_FLOOR = 0.6
 PULL_POWER = 0.8  # how sharply the open rate follows the pull of the block
 # Timing responsiveness: how much the send block matters to the client (0: not at all).
 RESPONSIVENESS_BETA = (2.5, 1.5)
+# The Edit: a fortnightly e-mail (from 2023-10-12) to half the opted-in clients, spread
+# over the week: most of what a model learns a client's timing from.
+EDIT_FIRST_DAY, EDIT_EVERY_DAYS, EDIT_SEND_SHARE = 11.0, 14.0, 0.5
 QUICK_READ_HOURS = 1.0  # a send in the client's reading window is read within about an hour
 BROWSING_AT_READING_HOUR = 0.6  # share of browsing (views) at the client's reading hour
 

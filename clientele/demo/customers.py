@@ -1083,9 +1083,10 @@ def _email_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
     counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
-    """Newsletters and launch e-mails; opens and clicks rise when a purchase is near.
+    """Newsletters, the Edit and launch e-mails; opens and clicks rise when a purchase is
+    near.
 
-    Newsletters go out over the week after their date, each client's at a random time
+    Newsletters and the Edit go out over the week after their date, each client's at a random time
     (`lux`); the block it lands in moves the chance it is opened (the client's block
     multiplier) and it is read at the client's reading hour. Launch e-mails and previews
     go out on the morning of their day and are read whatever the hour: a launch is news.
@@ -1107,6 +1108,13 @@ def _email_events(
             sends.append((f"EM-PREVIEW-{cid}", float(cat.launch_t[ci]) - 7.0, 0.8, True))
         if ci != cat.upcoming:
             sends.append((f"EM-LAUNCH-{cid}", float(cat.launch_t[ci]), 1.0, True))
+    # The Edit: a fortnightly e-mail of the house's stories, spread over the week like the
+    # newsletters; drawn entirely from the clienteling stream (after every other send),
+    # so the e-mails above keep their draws.
+    edits = len(sends)
+    for day in np.arange(clienteling.EDIT_FIRST_DAY, END_T, clienteling.EDIT_EVERY_DAYS):
+        date = np.datetime64(HISTORY_START) + np.timedelta64(int(day), "D")
+        sends.append((f"EM-EDIT-{date}", float(day), clienteling.EDIT_SEND_SHARE, False))
     lean = ea_lean(c.ea)
 
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -1114,9 +1122,10 @@ def _email_events(
     churn = np.where(np.isnan(c.churn_t), np.inf, c.churn_t)
     for k, (name, day, p_send, is_launch) in enumerate(sends):
         names.append(name)
-        sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (rng.random(c.n) < p_send))
+        draw = lux if k >= edits else rng
+        sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (draw.random(c.n) < p_send))
         m = len(sent)
-        send_t = day + 9.0 / 24.0 + rng.uniform(0.0, 2.0 / 24.0, m)
+        send_t = day + 9.0 / 24.0 + draw.uniform(0.0, 2.0 / 24.0, m)
         if not is_launch:
             send_t = clienteling.newsletter_send_times(lux, day, m)
         q = sent * 4096.0 + day
@@ -1132,13 +1141,13 @@ def _email_events(
         if not is_launch:
             p_open = p_open * traits.block_multiplier[sent, clienteling.block_of(send_t)]
         p_open = np.clip(p_open, 0.01, 0.97) * np.where(churn[sent] < day, 0.25, 1.0)
-        opened = rng.random(m) < p_open
-        open_t = send_t + rng.exponential(0.4, m)
+        opened = draw.random(m) < p_open
+        open_t = send_t + draw.exponential(0.4, m)
         if not is_launch:
             open_t = clienteling.reading_times(lux, traits, sent, send_t)
         p_click = 0.1 + 0.3 * eng + 0.25 * soon + (0.25 * le if is_launch else 0.0)
-        clicked = opened & (rng.random(m) < np.clip(p_click, 0.02, 0.95))
-        click_t = open_t + rng.exponential(0.01, m)
+        clicked = opened & (draw.random(m) < np.clip(p_click, 0.02, 0.95))
+        click_t = open_t + draw.exponential(0.01, m)
         ev_c = np.concatenate([sent, sent[opened], sent[clicked]])
         ev_t = np.concatenate([send_t, open_t[opened], click_t[clicked]])
         ev_k = np.full(len(ev_c), k)
