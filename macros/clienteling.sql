@@ -23,3 +23,10 @@
         as {{ prefix }}{{ level }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- One select item per column: <template> with @ replaced by the column name. -#}
+{% macro column_list(columns, template) -%}
+    {%- for column in columns %}
+        {{ template | replace('@', column) }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

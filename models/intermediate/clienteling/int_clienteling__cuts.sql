@@ -36,9 +36,9 @@ fit_cut as (
     select
         'fit' as cut_name,
         {{ dbt.dateadd('day', 1 - 2 * var('clienteling_holdout_days'), 'as_of_date') }}
-        as cut_date,
+            as cut_date,
         {{ dbt.dateadd('day', 1 - var('clienteling_holdout_days'), 'as_of_date') }}
-        as labels_until
+            as labels_until
     from as_of
 
 ),

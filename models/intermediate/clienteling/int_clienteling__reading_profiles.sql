@@ -1,20 +1,23 @@
 {#- One row per cut (int_clienteling__cuts) and client: what the client's history
     before the cut says about when they read: e-mail opens and clicks (mail_h0..7 per
     3-hour block of the day, mail_d0..6 per weekday) and product views and carts (web_h,
-    web_d); sends, opens and expected opens (the campaign's open rate in the
-    market) per block of the day the send went out in (sends_h, opens_h, expected_h)
-    and per weekday (sends_d, opens_d, expected_d). Each event is aggregated once, into
-    the period between two cuts, then summed up to each cut. The 'current' cut has a row
-    for every client (zeros when there is no history). -#}
+    web_d); sends of timing-varied campaigns, opens and expected opens (the campaign's
+    open rate in the market) per block of the day the send went out in (sends_h,
+    opens_h, expected_h) and per weekday (sends_d, opens_d, expected_d). Each event is
+    aggregated once, into the period between two cuts, then summed up to each cut. The
+    'current' cut has a row for every client (zeros when there is no history). -#}
 {%- set hours = 8 -%}
 {%- set days = 7 -%}
-{%- set columns = [] -%}
-{%- for prefix, n in [('mail_h', hours), ('mail_d', days), ('web_h', hours), ('web_d', days),
-                      ('sends_h', hours),
-                      ('opens_h', hours), ('expected_h', hours), ('sends_d', days),
-                      ('opens_d', days), ('expected_d', days)] -%}
-    {%- for level in range(n) -%}{%- do columns.append(prefix ~ level) -%}{%- endfor -%}
-{%- endfor %}
+{%- set read_columns = [] -%}
+{%- for prefix, n in [('mail_h', hours), ('mail_d', days), ('web_h', hours), ('web_d', days)] -%}
+    {%- for level in range(n) -%}{%- do read_columns.append(prefix ~ level) -%}{%- endfor -%}
+{%- endfor -%}
+{%- set send_columns = [] -%}
+{%- for prefix, n in [('sends_h', hours), ('opens_h', hours), ('expected_h', hours),
+                      ('sends_d', days), ('opens_d', days), ('expected_d', days)] -%}
+    {%- for level in range(n) -%}{%- do send_columns.append(prefix ~ level) -%}{%- endfor -%}
+{%- endfor -%}
+{%- set columns = read_columns + send_columns %}
 with
 
 cuts as (
@@ -52,7 +55,7 @@ cut_dates as (
     select
         max(case when cut_name = 'fit' then cut_date end) as fit_date,
         max(case when cut_name = 'evaluation' then cut_date end) as evaluation_date,
-        max(case when cut_name = 'current' then cut_date end) as current_date
+        max(case when cut_name = 'current' then cut_date end) as current_cut_date
     from cuts
 
 ),
@@ -93,7 +96,7 @@ periods as (
     select
         2 as period,
         evaluation_date as period_from,
-        current_date as period_until
+        current_cut_date as period_until
     from cut_dates
 
 ),
@@ -149,9 +152,15 @@ sends_by_period as (
 
 client_periods as (
 
-    select customer_id, period from reads_by_period
+    select
+        customer_id,
+        period
+    from reads_by_period
     union
-    select customer_id, period from sends_by_period
+    select
+        customer_id,
+        period
+    from sends_by_period
 
 ),
 
@@ -160,10 +169,8 @@ by_period as (
     select
         client_periods.customer_id,
         client_periods.period,
-        {%- for column in columns %}
-            coalesce({{ 'reads_by_period' if column.startswith(('mail', 'web')) else 'sends_by_period' }}.{{ column }}, 0)
-            as {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ column_list(read_columns, 'coalesce(reads_by_period.@, 0) as @') }},
+        {{ column_list(send_columns, 'coalesce(sends_by_period.@, 0) as @') }}
     from client_periods
     left join reads_by_period
         on
@@ -191,12 +198,10 @@ histories as (
     select
         cut_periods.cut_name,
         by_period.customer_id,
-        {%- for column in columns %}
-            sum(by_period.{{ column }}) as {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ column_list(columns, 'sum(by_period.@) as @') }}
     from cut_periods
     inner join by_period
-        on by_period.period <= cut_periods.last_period
+        on cut_periods.last_period >= by_period.period
     group by cut_periods.cut_name, by_period.customer_id
 
 ),
@@ -207,9 +212,7 @@ current_clients as (
     select
         'current' as cut_name,
         customers.customer_id,
-        {%- for column in columns %}
-            coalesce(histories.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+        {{ column_list(columns, 'coalesce(histories.@, 0) as @') }}
     from customers
     left join histories
         on

@@ -20,7 +20,11 @@ customers as (
 
 events_as_of as (
 
-    select customer_id, campaign_id, event_type, occurred_at
+    select
+        customer_id,
+        campaign_id,
+        event_type,
+        occurred_at
     from email_events
     where
         customer_id is not null
@@ -83,7 +87,7 @@ with_campaign_rate as (
         send_weekday * 8 + send_hour_block as send_block,
         avg(case when is_opened then 1.0 else 0.0 end)
             over (partition by campaign_id, country)
-        as campaign_open_rate
+            as campaign_open_rate
     from sends
 
 ),
@@ -116,7 +120,7 @@ with_spread as (
     select
         with_campaign_rate.*,
         campaign_spread.largest_block_share <= {{ var('clienteling_max_block_share') }}
-        as is_timing_varied
+            as is_timing_varied
     from with_campaign_rate
     inner join campaign_spread
         on with_campaign_rate.campaign_id = campaign_spread.campaign_id

@@ -118,7 +118,7 @@ order_history as (
     inner join orders
         on
             references_.customer_id = orders.customer_id
-            and orders.order_date < references_.reference_date
+            and references_.reference_date > orders.order_date
             and orders.is_purchase
     inner join customers
         on references_.customer_id = customers.customer_id
@@ -136,7 +136,7 @@ return_history as (
     inner join orders
         on
             references_.customer_id = orders.customer_id
-            and orders.order_date < references_.reference_date
+            and references_.reference_date > orders.order_date
             and orders.is_return
     group by references_.reference_id, references_.customer_id
 
@@ -153,7 +153,7 @@ email_history as (
     inner join sends
         on
             references_.customer_id = sends.customer_id
-            and sends.send_date < references_.reference_date
+            and references_.reference_date > sends.send_date
     group by references_.reference_id, references_.customer_id
 
 ),
@@ -192,12 +192,12 @@ contact_history as (
         ) as email_conversions,
         sum(case when past.is_control then 1 else 0 end) as times_in_control,
         sum(case when past.is_control and past.converted then 1 else 0 end)
-        as control_conversions
+            as control_conversions
     from references_
     inner join campaign_references as past
         on
             references_.customer_id = past.customer_id
-            and past.reference_date < references_.reference_date
+            and references_.reference_date > past.reference_date
     group by references_.reference_id, references_.customer_id
 
 ),
@@ -231,9 +231,9 @@ features as (
         coalesce(order_history.low_reviews, 0) as low_reviews,
         coalesce(return_history.returns, 0) as returns,
         {{ dbt.datediff('order_history.first_purchase_date', 'references_.reference_date', 'day') }}
-        as tenure_days,
+            as tenure_days,
         {{ dbt.datediff('order_history.last_purchase_date', 'references_.reference_date', 'day') }}
-        as days_since_last_purchase,
+            as days_since_last_purchase,
         coalesce(email_history.emails_sent, 0) as emails_sent,
         coalesce(email_history.emails_opened, 0) as emails_opened,
         coalesce(contact_history.advisor_contacts, 0) as advisor_contacts,
@@ -270,10 +270,10 @@ with_shares as (
         *,
         case when purchases > 0 then store_purchases * 1.0 / purchases end as store_share,
         case when purchases > 0 then home_store_purchases * 1.0 / purchases end
-        as home_store_share,
+            as home_store_share,
         case when purchases > 0 then returns * 1.0 / purchases end as return_rate,
         case when emails_sent > 0 then emails_opened * 1.0 / emails_sent end
-        as email_open_rate
+            as email_open_rate
     from features
 
 )

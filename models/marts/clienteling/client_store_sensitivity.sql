@@ -29,7 +29,7 @@ joined as (
         scores.p_buy_after_email,
         scores.store_gain,
         percent_rank() over (order by scores.store_gain, scores.customer_id)
-        as store_gain_percentile,
+            as store_gain_percentile,
         scores.store_sensitivity,
         scores.main_reason,
         features.store_share,

@@ -48,7 +48,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by home_store_id order by store_gain desc, customer_id
+            partition by home_store_id order by store_gain desc, customer_id asc
         ) as invitation_rank
     from candidates
 
@@ -79,22 +79,22 @@ with_reasons as (
                 case
                     when store_share >= 0.7
                         then 'buys in store ('
-                        || cast(round(100 * store_share) as integer) || ' % of purchases)'
+                            || cast(round(100 * store_share) as integer) || ' % of purchases)'
                 end,
                 case
                     when advisor_conversions > 0
                         then 'bought after ' || advisor_conversions || ' of '
-                        || advisor_contacts || ' advisor contacts'
+                            || advisor_contacts || ' advisor contacts'
                 end,
                 case
                     when emails_sent >= 5 and email_open_rate < 0.15
                         then 'rarely opens e-mails ('
-                        || cast(round(100 * email_open_rate) as integer) || ' %)'
+                            || cast(round(100 * email_open_rate) as integer) || ' %)'
                 end,
                 case
                     when tenure_days >= 730
                         then 'client for ' || cast(floor(tenure_days / 365) as integer)
-                        || ' years'
+                            || ' years'
                 end
             ), ''),
             'profile like clients who bought after an advisor''s invitation'
