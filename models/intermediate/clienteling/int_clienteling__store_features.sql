@@ -131,7 +131,7 @@ return_history as (
     select
         references_.reference_id,
         references_.customer_id,
-        count(*) as returns
+        count(*) as returned_orders
     from references_
     inner join orders
         on
@@ -229,7 +229,7 @@ features as (
         coalesce(order_history.spend, 0) as spend,
         order_history.mean_review_score,
         coalesce(order_history.low_reviews, 0) as low_reviews,
-        coalesce(return_history.returns, 0) as returns,
+        coalesce(return_history.returned_orders, 0) as returned_orders,
         {{ dbt.datediff('order_history.first_purchase_date', 'references_.reference_date', 'day') }}
             as tenure_days,
         {{ dbt.datediff('order_history.last_purchase_date', 'references_.reference_date', 'day') }}
@@ -271,7 +271,7 @@ with_shares as (
         case when purchases > 0 then store_purchases * 1.0 / purchases end as store_share,
         case when purchases > 0 then home_store_purchases * 1.0 / purchases end
             as home_store_share,
-        case when purchases > 0 then returns * 1.0 / purchases end as return_rate,
+        case when purchases > 0 then returned_orders * 1.0 / purchases end as return_rate,
         case when emails_sent > 0 then emails_opened * 1.0 / emails_sent end
             as email_open_rate
     from features
