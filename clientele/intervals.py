@@ -94,3 +94,29 @@ def statistic_ci(statistic, arrays: tuple[np.ndarray, ...], n_resamples: int = 2
     alpha = (1 - level) / 2
     lo, hi = np.quantile(draws, [alpha, 1 - alpha]) * scale
     return value, value + float(lo), value + float(hi)
+
+
+def auc_ci(labels: np.ndarray, scores: np.ndarray, level: float = 0.95
+           ) -> tuple[float, float, float]:
+    """(AUC, lower, upper): the area under the ROC curve (ties count one half) with
+    DeLong's interval, in closed form from the placement values (Sun & Xu 2014): three
+    rank computations, no resampling, so it costs O(n log n) on any number of clients
+    and gives the same bounds every build. Agrees with a bootstrap (pytest)."""
+    from scipy import stats
+
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    pos, neg = s[y], s[~y]
+    m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        return float("nan"), float("nan"), float("nan")
+    ranks = stats.rankdata(np.concatenate([pos, neg]))
+    # Negatives below each positive (ties one half), and positives above each negative.
+    v10 = (ranks[:m] - stats.rankdata(pos)) / n
+    v01 = 1.0 - (ranks[m:] - stats.rankdata(neg)) / m
+    auc = float(v10.mean())
+    if m < 2 or n < 2:
+        return auc, float("nan"), float("nan")
+    se = float(np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    return auc, max(0.0, auc - z * se), min(1.0, auc + z * se)

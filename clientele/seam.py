@@ -187,6 +187,11 @@ def count_rows(source: Source, where: str | None = None) -> int:
     return int(rel.aggregate("count(*)").fetchone()[0])  # type: ignore[index]
 
 
+def _draw(key: str, seed: int) -> str:
+    """The SQL expression ranking keys for a seeded sample (a hash of key and seed)."""
+    return f'hash("{key}"::varchar || \'#{int(seed)}\')'
+
+
 def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None = None
                 ) -> pd.DataFrame:
     """Up to ``n`` distinct values of ``key`` drawn deterministically: the same input and
@@ -196,9 +201,53 @@ def sample_keys(source: Source, key: str, n: int, seed: int, where: str | None =
     if where:
         rel = rel.filter(where)
     keys = rel.project(f'"{key}"').distinct()
-    draw = keys.project(f'"{key}", hash("{key}"::varchar || \'#{int(seed)}\') as draw')
+    draw = keys.project(f'"{key}", {_draw(key, seed)} as draw')
     picked = draw.order(f'draw, "{key}"').limit(int(n)).project(f'"{key}"')
     return picked.order(f'"{key}"').df()
+
+
+def sample_filter(source: Source, key: str, n: int, seed: int, where: str | None = None
+                  ) -> str | None:
+    """A SQL predicate keeping the keys :func:`sample_keys` draws, for any relation that
+    holds ``key`` (the clients' orders, events...), so a sample is filtered in DuckDB
+    without joining across connections. None when all keys fit in ``n``."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    keys = rel.filter(f'"{key}" is not null').project(f'"{key}"').distinct()
+    draws = keys.project(f"{_draw(key, seed)} as draw").order("draw")
+    row = draws.limit(1, offset=int(n)).fetchone()
+    if row is None:
+        return None
+    # The (n + 1)-th smallest draw: keys below it are the sample (ties need a hash collision).
+    return f"{_draw(key, seed)} < {int(row[0])}"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_ranges(source: Source, key: str, batch_keys: int, where: str | None = None
+               ) -> list[str]:
+    """SQL predicates splitting the distinct values of ``key`` into consecutive ranges of
+    at most ``batch_keys`` values, in key order. Filtering every input of a model with the
+    same predicate reads one batch of clients (with their orders, events...) at a time."""
+    rel = as_relation(source)
+    if where:
+        rel = rel.filter(where)
+    keys = rel.filter(f'"{key}" is not null').project(f'"{key}"').distinct()
+    numbered = keys.project(f'"{key}", row_number() over (order by "{key}") - 1 as position')
+    starts = [r[0] for r in numbered.filter(f"position % {int(batch_keys)} = 0")
+              .order("position").project(f'"{key}"').fetchall()]
+    ranges = []
+    for i, start in enumerate(starts):
+        predicate = f'"{key}" >= {_literal(start)}'
+        if i + 1 < len(starts):
+            predicate += f' and "{key}" < {_literal(starts[i + 1])}'
+        ranges.append(predicate)
+    return ranges
 
 
 # --------------------------------------------------------------------------- outputs
@@ -299,6 +348,8 @@ class EvaluationRows:
             notes: str | None = None, ci: tuple[float | None, float | None] | None = None,
             cutoff_date: Any = ..., as_of_date: Any = ...) -> None:
         lower, upper = ci if ci is not None else (None, None)
+        # An interval that could not be computed (NaN) is null, like one never asked for.
+        lower, upper = (None if v is None or not np.isfinite(v) else v for v in (lower, upper))
         self.rows.append({
             "area": self.area, "model_name": model_name, "is_baseline": bool(is_baseline),
             "metric": metric, "k": None if k is None else int(k), "segment": segment,

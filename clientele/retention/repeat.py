@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from clientele import seam
 from clientele.retention.bgnbd import BetaGeoNBD
+from clientele.retention.inputs import as_datetime
 
 CATEGORICAL = ("market", "first_order_channel", "first_order_top_category", "gender")
 STATIC = (
@@ -26,15 +28,30 @@ STATIC = (
 KINDS = ("email_open", "email_click", "web_view", "web_cart")
 
 
+def client_codes(customer_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row, the distinct ids sorted): codes follow the sorted ids, so
+    grouping by code gives the customer order. The ids are sorted once, as fixed-width
+    strings, which is far faster than sorting Python strings in every groupby."""
+    codes, uniques = pd.factorize(customer_ids, sort=False)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques.astype(str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques[order]
+
+
 def rfm_at(purchases: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     """RFM summary on purchases up to ``date`` (days): frequency = purchase days - 1,
-    recency = last - first purchase day, T = date - first, plus value and recent counts."""
+    recency = last - first purchase day, T = date - first, plus value and recent counts.
+    One row per customer, in customer id order."""
     date = pd.Timestamp(date)
-    p = purchases[pd.to_datetime(purchases["order_date"]) <= date].copy()
-    p["order_date"] = pd.to_datetime(p["order_date"])
-    days = p.groupby(["customer_id", "order_date"], as_index=False)["order_value"].sum()
-    days["age_days"] = (date - days["order_date"]).dt.days
-    g = days.groupby("customer_id")
+    p = purchases[as_datetime(purchases["order_date"]) <= date]
+    codes, clients = client_codes(p["customer_id"])
+    rows = pd.DataFrame({"client": codes, "order_date": as_datetime(p["order_date"]).to_numpy(),
+                         "order_value": p["order_value"].to_numpy()})
+    days = rows.groupby(["client", "order_date"], as_index=False)["order_value"].sum()
+    age_days = (date - days["order_date"]).dt.days.to_numpy()
+    g = days.groupby("client")
     out = pd.DataFrame({
         "n_days": g.size(),
         "first": g["order_date"].min(),
@@ -42,15 +59,17 @@ def rfm_at(purchases: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
         "mean_value": g["order_value"].mean(),
         "total_value": g["order_value"].sum(),
     })
+    client = days["client"].to_numpy()
     for w in (30, 90, 180, 365):
-        out[f"orders_last_{w}d"] = (days[days["age_days"] < w].groupby("customer_id").size()
-                                    .reindex(out.index).fillna(0))
+        out[f"orders_last_{w}d"] = np.bincount(client[age_days < w],
+                                               minlength=len(clients)).astype(float)
     out["frequency"] = out["n_days"] - 1
     out["recency"] = (out["last"] - out["first"]).dt.days.astype(float)
     out["T"] = (date - out["first"]).dt.days.astype(float)
     out["days_since_last"] = (date - out["last"]).dt.days.astype(float)
     out["mean_gap"] = np.where(out["frequency"] > 0,
                                out["recency"] / out["frequency"].clip(lower=1), np.nan)
+    out.index = pd.Index(clients, name="customer_id")
     return out.drop(columns=["first", "last"]).reset_index()
 
 
@@ -73,33 +92,40 @@ def bgnbd_predictions(
     return out
 
 
+def engagement_counts(engagement: seam.Source, date: pd.Timestamp, where: str | None = None
+                      ) -> pd.DataFrame:
+    """Per customer with engagement, events of each kind in the last 30 and 90 days up to
+    ``date`` (``{kind}_last_{w}d``), counted in DuckDB (``where`` selects the clients)."""
+    day = f"cast('{pd.Timestamp(date).date()}' as date)"
+    counts = ", ".join(
+        f"count(*) filter (where event_kind = '{k}' and datediff('day', event_date, {day}) < {w})"
+        f" as {k}_last_{w}d" for w in (30, 90) for k in KINDS)
+    rel = seam.as_relation(engagement)
+    if where:
+        rel = rel.filter(where)
+    return rel.filter(f"event_date <= {day}").aggregate(
+        f"customer_id, {counts}", "customer_id").df()
+
+
 def customer_features(
-    purchases: pd.DataFrame,
+    rfm: pd.DataFrame,
     first_purchases: pd.DataFrame,
     engagement: pd.DataFrame,
-    date: pd.Timestamp,
     horizon: int,
     bgnbd: BetaGeoNBD | None,
 ) -> pd.DataFrame:
-    """One row per customer with a purchase on or before ``date``: every model input."""
-    date = pd.Timestamp(date)
-    rfm = rfm_at(purchases, date)
-    frame = rfm.merge(first_purchases[["customer_id", *CATEGORICAL, *STATIC]],
-                      on="customer_id", how="left")
-    ev = engagement[pd.to_datetime(engagement["event_date"]) <= date]
-    age = (date - pd.to_datetime(ev["event_date"])).dt.days
-    for w in (30, 90):
-        recent = ev[age < w]
-        counts = (recent.groupby(["customer_id", "event_kind"]).size()
-                  .unstack(fill_value=0).reindex(columns=list(KINDS), fill_value=0))
-        counts.columns = [f"{k}_last_{w}d" for k in counts.columns]
-        frame = frame.merge(counts, left_on="customer_id", right_index=True, how="left")
+    """One row per customer of ``rfm`` (``rfm_at`` a date): every model input, with the
+    ``engagement_counts`` at the same date."""
+    ids = pd.Index(rfm["customer_id"])
+    static = first_purchases.set_index("customer_id")[[*CATEGORICAL, *STATIC]].reindex(ids)
     eng_cols = [f"{k}_last_{w}d" for w in (30, 90) for k in KINDS]
-    frame[eng_cols] = frame[eng_cols].fillna(0.0)
+    counts = engagement.set_index("customer_id")[eng_cols].reindex(ids).astype(float).fillna(0.0)
+    parts = [rfm.reset_index(drop=True), static.reset_index(drop=True),
+             counts.reset_index(drop=True)]
     if bgnbd is not None:
-        pred = bgnbd_predictions(bgnbd, rfm, (horizon,))
-        frame = frame.merge(pred.rename(columns=lambda c: c if c == "customer_id" else f"bg_{c}"),
-                            on="customer_id")
+        pred = bgnbd_predictions(bgnbd, rfm, (horizon,)).drop(columns="customer_id")
+        parts.append(pred.add_prefix("bg_").reset_index(drop=True))
+    frame = pd.concat(parts, axis=1)
     for col in ("email_opt_in", "phone_opt_in", "has_home_store"):
         frame[col] = frame[col].astype(float)
     return frame
@@ -107,7 +133,7 @@ def customer_features(
 
 def orders_between(purchases: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Distinct purchase days per customer in (start, end]."""
-    d = pd.to_datetime(purchases["order_date"])
+    d = as_datetime(purchases["order_date"])
     sel = purchases[(d > pd.Timestamp(start)) & (d <= pd.Timestamp(end))]
     return sel.groupby("customer_id")["order_date"].nunique()
 

@@ -5,7 +5,7 @@ with
 
 scores as (
 
-    select * from {{ ref('retention_customer_scores') }}
+    select * from {{ ref('int_retention__customer_scores') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 backtest as (
 
-    select * from {{ ref('retention_backtest') }}
+    select * from {{ ref('int_retention__backtest') }}
 
 ),
 

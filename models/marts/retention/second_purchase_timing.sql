@@ -5,7 +5,7 @@ with
 
 scores as (
 
-    select * from {{ ref('retention_second_purchase_scores') }}
+    select * from {{ ref('int_retention__second_purchase_scores') }}
 
 ),
 

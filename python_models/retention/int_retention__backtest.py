@@ -1,0 +1,17 @@
+"""Backtest of the retention models: cut holdout_days before as_of, fit before, score after."""
+
+from clientele.retention import pipeline
+from clientele.retention.settings import RetentionSettings
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    inputs = pipeline.RetentionInputs(
+        purchases=dbt.ref("int_retention__purchases"),
+        first_purchases=dbt.ref("int_retention__first_purchases"),
+        families=dbt.ref("int_retention__purchase_families"),
+        engagement=dbt.ref("int_retention__engagement"),
+        as_of=dbt.ref("int_as_of"),
+    )
+    settings = RetentionSettings.from_config(dbt.config.get("settings"))
+    return pipeline.backtest(inputs, settings)

@@ -1,0 +1,17 @@
+"""Repeat-purchase predictions for every buyer, from the model the backtest selected."""
+
+from clientele.retention import pipeline
+from clientele.retention.settings import RetentionSettings
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    inputs = pipeline.RetentionInputs(
+        purchases=dbt.ref("int_retention__purchases"),
+        first_purchases=dbt.ref("int_retention__first_purchases"),
+        families=dbt.ref("int_retention__purchase_families"),
+        engagement=dbt.ref("int_retention__engagement"),
+        as_of=dbt.ref("int_as_of"),
+    )
+    settings = RetentionSettings.from_config(dbt.config.get("settings"))
+    return pipeline.score_customers(inputs, dbt.ref("int_retention__backtest"), settings)
