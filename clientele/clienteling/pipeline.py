@@ -451,7 +451,7 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
     advisor = (test["contact_arm"] == "advisor").to_numpy()
     converted = test["converted"].astype(bool).to_numpy()
     own = np.where(advisor, p_advisor, p_email)
-    value, lo, hi = intervals.statistic_ci(_auc, (converted, own), seed=settings.seed)
+    value, lo, hi = intervals.auc_ci(converted, own)
     notes = (f"held-out campaigns {', '.join(held['reference_id'])}; models fitted on "
              f"{len(training)} earlier contacts")
     rows.add("store_sensitivity_model", "conversion_auc", value, is_baseline=False,
@@ -484,13 +484,3 @@ def store_evaluation(features: Source, settings: ClientelingSettings | None = No
                         + ("contacts" if score is None else f"top {k} % by {name}")
                         + " of held-out clients who had consented to both; " + notes))
     return rows.to_table()
-
-
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """ROC AUC by ranks (ties averaged); NaN when one class is missing."""
-    labels = np.asarray(labels, dtype=bool)
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = pd.Series(scores).rank().to_numpy()
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

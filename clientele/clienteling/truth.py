@@ -28,15 +28,6 @@ from clientele.clienteling.send_time import DAY_NAMES, HOURS
 from clientele.demo.clienteling import block_multiplier
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    labels = np.asarray(labels, dtype=bool)
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = pd.Series(scores).rank().to_numpy()
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def _block(label: pd.Series) -> np.ndarray:
     """'Tue 18-21' -> block index (weekday * 8 + 3-hour block)."""
     day = label.str[:3].map({d: i for i, d in enumerate(DAY_NAMES)}).to_numpy(int)
@@ -96,7 +87,7 @@ def store_rows(sensitivity: pd.DataFrame, truth: pd.DataFrame,
                   "store_share": (True, part["observed_store_share"].fillna(0).to_numpy(float)),
                   "random": (True, np.zeros(len(part)))}
         for name, (baseline, score) in scores.items():
-            value, lo, hi = intervals.statistic_ci(_auc, (y, score))
+            value, lo, hi = intervals.auc_ci(y, score)
             rows.add(name, "auc_truth", value, is_baseline=baseline, segment=segment,
                      n_evaluated=len(part), ci=(lo, hi),
                      notes="AUC against the truth's store-sensitive clients")
