@@ -145,14 +145,22 @@ def _stack(values: pd.Series, table: dict[str, np.ndarray], width: int) -> np.nd
     return out
 
 
-def block_features(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float,
-                   blocks: np.ndarray = SENDABLE, campaign_rate: np.ndarray | None = None
-                   ) -> np.ndarray:
-    """Features (clients x blocks x FEATURES) of a send in each of ``blocks``.
+@dataclass
+class ClientPattern:
+    """A set of clients' shrunk reading shares and open lifts (one row per client)."""
 
-    ``campaign_rate`` (one per client) is the campaign's open rate in the market; by
-    default the market's typical newsletter.
-    """
+    shares: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (n x 8, n x 7)
+    lift_hour: np.ndarray  # n x 8
+    lift_day: np.ndarray  # n x 7
+    lift_block: np.ndarray  # n x 56: the market's
+    client_lift: np.ndarray  # n
+    campaign_rate: np.ndarray  # n: the market's typical newsletter
+
+
+def client_pattern(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float
+                   ) -> ClientPattern:
+    """Each client's reading shares and open lifts, shrunk toward the market's with
+    ``prior_strength`` events."""
     k = float(prior_strength)
     keys = profiles["country"].map(market.key)
     shares = {}
@@ -172,22 +180,39 @@ def block_features(profiles: pd.DataFrame, market: MarketPattern, prior_strength
     m_d = _stack(keys, market.lift_day, DAYS)
     lift_h = (opens_h + k * m_h * client_lift[:, None]) / (expected_h * client_lift[:, None] + k)
     lift_d = (opens_d + k * m_d * client_lift[:, None]) / (expected_d * client_lift[:, None] + k)
-    lift_b = _stack(keys, market.lift_block, BLOCKS)
-    if campaign_rate is None:
-        campaign_rate = keys.map(market.campaign_rate).to_numpy(float)
+    return ClientPattern(shares=shares, lift_hour=lift_h, lift_day=lift_d,
+                         lift_block=_stack(keys, market.lift_block, BLOCKS),
+                         client_lift=client_lift,
+                         campaign_rate=keys.map(market.campaign_rate).to_numpy(float))
+
+
+def _gather(pattern: ClientPattern, rows: np.ndarray, blocks: np.ndarray,
+            campaign_rate: np.ndarray) -> np.ndarray:
+    """Features (..., FEATURES) of a send to client ``rows`` in ``blocks`` (same shape)."""
     hour, day = blocks % HOURS, blocks // HOURS
-    n, m = len(profiles), len(blocks)
-    out = np.empty((n, m, len(FEATURES)))
+    out = np.empty((*rows.shape, len(FEATURES)))
     for i, kind in enumerate(READS):
-        share_h, share_d = shares[kind]
-        out[:, :, 2 * i] = np.log(HOURS * share_h[:, hour])
-        out[:, :, 2 * i + 1] = np.log(DAYS * share_d[:, day])
-    out[:, :, 4] = np.log(lift_h[:, hour])
-    out[:, :, 5] = np.log(lift_d[:, day])
-    out[:, :, 6] = np.log(lift_b[:, blocks])
-    out[:, :, 7] = np.log(client_lift)[:, None]
-    out[:, :, 8] = _logit(np.asarray(campaign_rate, dtype=float))[:, None]
+        share_h, share_d = pattern.shares[kind]
+        out[..., 2 * i] = np.log(HOURS * share_h[rows, hour])
+        out[..., 2 * i + 1] = np.log(DAYS * share_d[rows, day])
+    out[..., 4] = np.log(pattern.lift_hour[rows, hour])
+    out[..., 5] = np.log(pattern.lift_day[rows, day])
+    out[..., 6] = np.log(pattern.lift_block[rows, blocks])
+    out[..., 7] = np.log(pattern.client_lift[rows])
+    out[..., 8] = _logit(campaign_rate)
     return out
+
+
+def block_features(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float,
+                   blocks: np.ndarray = SENDABLE) -> np.ndarray:
+    """Features (clients x blocks x FEATURES) of a typical newsletter sent in each of
+    ``blocks``."""
+    pattern = client_pattern(profiles, market, prior_strength)
+    n = len(profiles)
+    rows = np.repeat(np.arange(n)[:, None], len(blocks), axis=1)
+    grid = np.broadcast_to(np.asarray(blocks)[None, :], rows.shape)
+    rate = np.repeat(pattern.campaign_rate[:, None], len(blocks), axis=1)
+    return _gather(pattern, rows, grid, rate)
 
 
 class SendTimeModel:
@@ -207,15 +232,14 @@ class SendTimeModel:
 
     def _send_matrix(self, profiles: pd.DataFrame, sends: pd.DataFrame,
                      market: MarketPattern) -> tuple[np.ndarray, np.ndarray]:
-        labels = sends[["customer_id", "send_block", "campaign_open_rate", "is_opened"]]
-        rows = labels.merge(profiles, on="customer_id", how="inner", validate="many_to_one")
-        x = np.empty((len(rows), len(FEATURES)))
-        blocks = rows["send_block"].to_numpy(int)
-        for block in np.unique(blocks):
-            at = blocks == block
-            x[at] = block_features(rows[at], market, self.prior_strength, np.array([block]),
-                                   rows.loc[at, "campaign_open_rate"].to_numpy(float))[:, 0]
-        return x, rows["is_opened"].to_numpy(bool)
+        profiles = profiles.reset_index(drop=True)
+        position = pd.Series(np.arange(len(profiles)), index=profiles["customer_id"])
+        labels = sends[sends["customer_id"].isin(position.index)]
+        pattern = client_pattern(profiles, market, self.prior_strength)
+        x = _gather(pattern, position.loc[labels["customer_id"]].to_numpy(),
+                    labels["send_block"].to_numpy(int),
+                    labels["campaign_open_rate"].to_numpy(float))
+        return x, labels["is_opened"].to_numpy(bool)
 
     def fit(self, profiles: pd.DataFrame, sends: pd.DataFrame, market: MarketPattern
             ) -> SendTimeModel:

@@ -23,7 +23,7 @@ class ClientelingSettings(AreaSettings):
     holdout_days: int = 365
     #: Prior strengths (in events) tried for shrinking a client's reading hours, days and
     #: open lifts toward the market's; the one with the best validation log-loss is kept.
-    prior_strengths: tuple[float, ...] = (2.0, 8.0, 32.0)
+    prior_strengths: tuple[float, ...] = (0.5, 2.0, 8.0, 32.0)
     #: Sends the send-time model is fitted on, at most (a seeded sample of clients' sends).
     max_training_sends: int = 200_000
     #: Share of the training clients kept aside to choose the prior strength.
