@@ -154,12 +154,36 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
         ("customer_id", "varchar"), ("recommendation_rank", "integer"), ("product_id", "varchar"),
         ("category", "varchar"), ("recommendation_source", "varchar"), ("reason", "varchar"),
     )),
+    # clienteling
+    ExportTable("send_time_recommendations", "clienteling",
+                "Best block of the week to e-mail each opted-in client.", (
+                    ("customer_id", "varchar"), ("country", "varchar"),
+                    ("email_opt_in", "boolean"), ("best_send_block", "varchar"),
+                    ("best_send_weekday", "varchar"), ("best_send_hour_start", "integer"),
+                    ("expected_open_rate", "double"), ("market_best_block", "varchar"),
+                    ("market_best_open_rate", "double"), ("recommendation_basis", "varchar"),
+                )),
+    ExportTable("client_store_sensitivity", "clienteling",
+                "Chance of buying after an advisor vs an e-mail, per client.", (
+                    ("customer_id", "varchar"), ("home_store_id", "varchar"),
+                    ("phone_opt_in", "boolean"), ("store_gain", "double"),
+                    ("store_sensitivity", "double"), ("main_reason", "varchar"),
+                )),
+    ExportTable("store_invitations", "clienteling",
+                "Clients each store should invite, within capacity, with reasons.", (
+                    ("store_id", "varchar"), ("store_name", "varchar"),
+                    ("invitation_rank", "bigint"), ("customer_id", "varchar"),
+                    ("advisor_id", "varchar"), ("phone_opt_in", "boolean"),
+                    ("p_buy_after_advisor", "double"), ("p_buy_after_email", "double"),
+                    ("store_gain", "double"), ("reasons", "varchar"),
+                )),
     # monitoring
     ExportTable("model_evaluation", "monitoring", "Every model's backtest next to its baselines.", (
         ("area", "varchar"), ("model_name", "varchar"), ("is_baseline", "boolean"),
         ("metric", "varchar"), ("k", "integer"), ("segment", "varchar"),
-        ("metric_value", "double"), ("n_evaluated", "bigint"), ("cutoff_date", "date"),
-        ("as_of_date", "date"), ("notes", "varchar"),
+        ("metric_value", "double"), ("ci_lower", "double"), ("ci_upper", "double"),
+        ("n_evaluated", "bigint"), ("cutoff_date", "date"), ("as_of_date", "date"),
+        ("notes", "varchar"),
     )),
     ExportTable("quarantine", "monitoring", "Rejected raw rows with their reason.", (),
                 personal=("raw_record",)),

@@ -11,7 +11,7 @@ from clientele.export import EXPORT_TABLES, TABLES_BY_NAME
 
 PROJECT = Path(__file__).resolve().parent.parent
 REPORT = PROJECT / "reports"
-AREAS = ("segmentation", "launch", "retention", "recommendations")
+AREAS = ("segmentation", "launch", "retention", "recommendations", "clienteling")
 
 
 def load_yaml(path: Path) -> dict:

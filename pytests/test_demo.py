@@ -120,7 +120,8 @@ def test_campaign_conversion_peaks_at_mid_appetence(brands: dict[str, dict[str, 
 
 
 def test_converted_clients_bought_the_collection(brands: dict[str, dict[str, Any]]) -> None:
-    brand = brands["a"]
+    # The clean brand: an injected bad line (e.g. 51,143 units) may name a collection item.
+    brand = brands["clean"]
     contacts = _read(brand, "campaign_contacts")
     assert contacts.loc[contacts["is_control"], "contacted_at"].isna().all()
     assert contacts.loc[~contacts["is_control"], "contacted_at"].notna().all()
@@ -308,3 +309,45 @@ def test_bench_sums_the_process_tree_and_attributes_peaks_to_nodes(tmp_path: Pat
     assert nodes["model.x.small"]["peak_tree_rss_mb"] == 3000.0
     assert nodes["model.x.small"]["beside_at_peak"] == ["model.x.big"]
     assert nodes["model.x.big"]["rss_at_start_mb"] == 700.0
+
+
+def test_clienteling_truth_shows_in_the_data(brands: dict[str, dict[str, Any]]) -> None:
+    """Send times, store sensitivity and the contact effect are in the truth, within their
+    documented ranges, and leave the traces the clienteling models learn from."""
+    brand = brands["clean"]
+    truth = _truth(brand, "customers_truth")
+    assert truth["timing_responsiveness"].between(0, 1).all()
+    assert truth["best_send_multiplier"].between(1.0, 4.0).all()
+    assert 0.10 <= truth["is_store_sensitive"].mean() <= 0.30
+    assert set(truth["upcoming_segment"]) == {"persuadable", "sure_thing", "lost_cause",
+                                              "do_not_disturb"}
+    # Newsletters and the Edit sent in the client's true best block are opened far more.
+    events = _read(brand, "email_events")
+    spread = events[events["campaign_id"].str.startswith(("EM-NL", "EM-EDIT"))]
+    sends = spread[spread["event_type"] == "sent"].merge(
+        truth[["customer_id", "best_send_block"]], on="customer_id")
+    hour = sends["occurred_at"].dt.hour // 3 * 3
+    block = (sends["occurred_at"].dt.strftime("%a") + " " + hour.map("{:02d}".format) + "-"
+             + (hour + 3).map("{:02d}".format))
+    opened = set(zip(*spread.loc[spread["event_type"] == "open",
+                                 ["customer_id", "campaign_id"]].T.to_numpy(), strict=True))
+    sends["opened"] = [(c, k) in opened for c, k in zip(sends["customer_id"],
+                                                         sends["campaign_id"], strict=True)]
+    in_best = sends.loc[block == sends["best_send_block"], "opened"].mean()
+    assert in_best > 1.4 * sends["opened"].mean()
+    # Store-sensitive store clients buy in store more.
+    orders = _read(brand, "orders")
+    share = orders[orders["status"] == "delivered"].groupby("customer_id")["channel"].apply(
+        lambda c: (c == "store").mean()).rename("store_share").reset_index()
+    share = share.merge(truth, on="customer_id")
+    share = share[~share["is_online_only"]]
+    by = share.groupby("is_store_sensitive")["store_share"].mean()
+    assert by[True] > by[False] + 0.1
+    # Each targeted client's outcome is the one its response type implies.
+    campaign = _truth(brand, "campaign_truth")
+    contacted = ~campaign["is_control"]
+    buys = np.where(contacted, campaign["response_type"].isin(["sure_thing", "persuadable"]),
+                    campaign["response_type"].isin(["sure_thing", "do_not_disturb"]))
+    assert (buys == campaign["converted"]).all()
+    rate = campaign.groupby("is_control")["converted"].mean()
+    assert rate[False] > rate[True]

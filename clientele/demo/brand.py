@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from clientele.demo import clienteling
 from clientele.demo.badrows import BAD_ROW_KINDS, inject_bad_rows
 from clientele.demo.catalog import HISTORY_END, HISTORY_START, build_catalog
 from clientele.demo.customers import Counters, generate_chunk
@@ -84,7 +85,8 @@ def generate(
             first = i * CHUNK_SIZE + 1
             n = min(CHUNK_SIZE, customers - i * CHUNK_SIZE)
             rng = _seed(seed, 1, i)
-            chunk = generate_chunk(catalog, rng, first, n, customers, counters)
+            chunk = generate_chunk(catalog, rng, first, n, customers, counters,
+                                   clienteling.streams(seed, i))
             for kind, count in inject_bad_rows(chunk.tables, rng, bad_row_rate,
                                                counters).items():
                 bad_rows[kind] += count

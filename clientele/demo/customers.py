@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from clientele.demo import clienteling
 from clientele.demo.catalog import (
     ANY_FAMILY,
     BAND_PREF,
@@ -414,17 +415,58 @@ def _within_capacity(
     return out
 
 
+@dataclass
+class _Campaign:
+    """One past launch campaign as the base draw made it: who was targeted, the control
+    group, the channel, the uniform draw behind each purchase decision, and the launch
+    orders (builder positions) of the clients who bought."""
+
+    collection: int
+    targeted: np.ndarray  # client positions
+    control: np.ndarray  # per targeted client
+    channel: np.ndarray  # per targeted client
+    contacted: np.ndarray  # per targeted client (NaN for control)
+    u: np.ndarray  # per targeted client: the draw deciding the purchase
+    p_base: np.ndarray  # per targeted client: launch probability (early adopter x appetence)
+    base_buys: np.ndarray  # per targeted client: bought in the base draw
+    order_client: np.ndarray  # clients with a launch order in the base draw
+    order_pos: np.ndarray  # and its position in the builder
+
+
+def _launch_orders(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders,
+                   who: np.ndarray, ci: int) -> np.ndarray:
+    """The launch orders of clients `who` for collection `ci`; returns builder positions."""
+    launch = cat.launch_t[ci]
+    delay = np.minimum(rng.exponential(2.0 + 20.0 * (1.0 - c.ea[who])),
+                       LAUNCH_WINDOW_DAYS - 1.0)
+    online, store, t = _channel_and_time(cat, rng, c, who, launch + delay, 0.25)
+    canceled, delivery, late, sc = _order_outcome(rng, c, who, online)
+    canceled[:] = False  # a launch purchase that converted the client was not canceled
+    n_lines = 1 + np.minimum(rng.poisson(0.4, len(who)), 3)
+    line_cust = np.repeat(who, n_lines)
+    period = np.full(len(line_cust), cat.launch_period(int(ci)))
+    prod = _pick_products(cat, rng, period, _pref_family(cat, rng, c, line_cust), c,
+                          line_cust)
+    first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(int)
+    pos = ob.add(cust=who, t=t, online=online, store=store, canceled=canceled, late=late,
+                 delivery=delivery, score=sc, launch_col=np.full(len(who), ci),
+                 primary_family=cat.family[prod[first_line]] if len(who) else prod)
+    ob.add_lines(np.repeat(pos, n_lines), prod)
+    return pos
+
+
 def _launches(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
-    app: np.ndarray, quota: np.ndarray,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders, app: np.ndarray,
+    quota: np.ndarray,
+) -> list[_Campaign]:
     """Launch campaigns of past collections and the launch orders they (and word of mouth) bring.
 
     Advisors contact the clients they believe most likely to buy, within their capacity
-    (`quota`: this chunk's share of each store's advisors x advisor_capacity).
+    (`quota`: this chunk's share of each store's advisors x advisor_capacity). This is the
+    base draw, where a contact doubles the chance of buying; `_contact_effect` then gives
+    each targeted client the heterogeneous effect of the truth, from the same draw.
     """
-    contacts, truths = [], []
-    collection_ids = cat.collections["collection_id"].to_numpy()
+    campaigns = []
     for ci in cat.past:
         launch = cat.launch_t[ci]
         existing = (c.first_order_t < launch - 7) & (c.churn_t > launch)
@@ -434,24 +476,11 @@ def _launches(
         control = targeted & (rng.random(c.n) < 0.2)
         p = _conversion_probability(c.ea, app[ci])
         mult = np.where(targeted & ~control, 1.0, np.where(control, 0.5, 0.35))
-        buys = existing & (rng.random(c.n) < p * mult)
+        u = rng.random(c.n)
+        buys = existing & (u < p * mult)
 
         who = np.flatnonzero(buys)
-        delay = np.minimum(rng.exponential(2.0 + 20.0 * (1.0 - c.ea[who])),
-                           LAUNCH_WINDOW_DAYS - 1.0)
-        online, store, t = _channel_and_time(cat, rng, c, who, launch + delay, 0.25)
-        canceled, delivery, late, sc = _order_outcome(rng, c, who, online)
-        canceled[:] = False  # a launch purchase that converted the client was not canceled
-        n_lines = 1 + np.minimum(rng.poisson(0.4, len(who)), 3)
-        line_cust = np.repeat(who, n_lines)
-        period = np.full(len(line_cust), cat.launch_period(int(ci)))
-        prod = _pick_products(cat, rng, period, _pref_family(cat, rng, c, line_cust), c,
-                              line_cust)
-        first_line = np.concatenate([[0], np.cumsum(n_lines)[:-1]]).astype(int)
-        pos = ob.add(cust=who, t=t, online=online, store=store, canceled=canceled, late=late,
-                     delivery=delivery, score=sc, launch_col=np.full(len(who), ci),
-                     primary_family=cat.family[prod[first_line]] if len(who) else prod)
-        ob.add_lines(np.repeat(pos, n_lines), prod)
+        pos = _launch_orders(cat, rng, c, ob, who, int(ci))
 
         tg = np.flatnonzero(targeted)
         ctrl = control[tg]
@@ -460,36 +489,83 @@ def _launches(
                            np.where(c.email_opt_in[tg], "email", "store"))
         contacted = launch - rng.uniform(1.0, 10.0, len(tg))
         contacted = np.floor(contacted) + rng.uniform(10.0, 19.0, len(tg)) / 24.0
-        campaign = f"CAMP-{collection_ids[ci]}"
+        campaigns.append(_Campaign(
+            collection=int(ci), targeted=tg, control=ctrl, channel=channel,
+            contacted=np.where(ctrl, np.nan, contacted), u=u[tg], p_base=p[tg],
+            base_buys=buys[tg], order_client=who, order_pos=pos))
+    return campaigns
+
+
+def _contact_effect(
+    cat: Catalog, rng: np.random.Generator, c: _Clients, traits: clienteling.Traits,
+    cust_ids: np.ndarray, campaigns: list[_Campaign], app: np.ndarray, n_base_orders: int,
+) -> tuple[np.ndarray, _Orders, pd.DataFrame, pd.DataFrame]:
+    """Each targeted client's purchase under the truth's contact effect, from the draw
+    the base used (so a client whose chance did not change decides the same way).
+
+    Returns the base orders to keep (mask over the base builder), the launch orders to
+    add (a builder of their own, drawn from the clienteling stream), and the campaign
+    contacts and their truth.
+    """
+    keep = np.ones(n_base_orders, dtype=bool)
+    extra = _Orders()
+    contacts, truths = [], []
+    collection_ids = cat.collections["collection_id"].to_numpy()
+    for camp in campaigns:
+        tg = camp.targeted
+        advisor = np.isin(camp.channel, clienteling.ADVISOR_CHANNELS)
+        p0, p1 = clienteling.contact_probabilities(
+            camp.p_base, c.ea[tg], app[camp.collection][tg], traits.store_sensitivity[tg],
+            c.engagement[tg], traits.aversion[tg], advisor)
+        p = np.where(camp.control, p0, p1)
+        buys = camp.u < p
+        dropped = tg[camp.base_buys & ~buys]
+        keep[camp.order_pos[np.isin(camp.order_client, dropped)]] = False
+        _launch_orders(cat, rng, c, extra, tg[buys & ~camp.base_buys], camp.collection)
+        campaign = f"CAMP-{collection_ids[camp.collection]}"
         contacts.append(pd.DataFrame({
             "campaign_id": campaign,
             "customer_id": cust_ids[tg],
-            "collection_id": collection_ids[ci],
-            "contacted_at": to_ts(np.where(ctrl, np.nan, contacted)),
-            "channel": channel,
-            "is_control": ctrl,
-            "converted": buys[tg],
+            "collection_id": collection_ids[camp.collection],
+            "contacted_at": to_ts(camp.contacted),
+            "channel": camp.channel,
+            "is_control": camp.control,
+            "converted": buys,
         }))
         truths.append(pd.DataFrame({
             "campaign_id": campaign,
             "customer_id": cust_ids[tg],
-            "collection_id": collection_ids[ci],
+            "collection_id": collection_ids[camp.collection],
             "early_adopter_propensity": c.ea[tg],
-            "appetence": app[ci][tg],
-            "p_convert": p[tg] * mult[tg],
-            "is_control": ctrl,
-            "converted": buys[tg],
+            "appetence": app[camp.collection][tg],
+            "p_convert": p,
+            "is_control": camp.control,
+            "converted": buys,
+            "channel": camp.channel,
+            "store_sensitivity": traits.store_sensitivity[tg],
+            "contact_aversion": traits.aversion[tg],
+            "p_without_contact": p0,
+            "p_with_contact": p1,
+            "uplift": p1 - p0,
+            "response_type": clienteling.response_type(camp.u, p0, p1),
         }))
-    return pd.concat(contacts, ignore_index=True), pd.concat(truths, ignore_index=True)
+    return keep, extra, pd.concat(contacts, ignore_index=True), pd.concat(truths,
+                                                                           ignore_index=True)
 
 
 def generate_chunk(
     cat: Catalog, rng: np.random.Generator, first_number: int, n: int, total: int,
-    counters: Counters,
+    counters: Counters, lux: dict[str, np.random.Generator],
 ) -> ChunkResult:
-    """Customers first_number..first_number+n-1 (of `total`) and all their activity."""
+    """Customers first_number..first_number+n-1 (of `total`) and all their activity.
+
+    `rng` draws everything but the clienteling truth, which `lux`
+    (`clienteling.streams`) draws, so that it moves no other draw.
+    """
     c, gender_draw = _clients(cat, rng, n)
     cust_ids = make_ids("C", np.arange(first_number, first_number + n), 7)
+    traits = clienteling.draw_traits(lux["traits"], c.country, c.online_only, ea_lean(c.ea),
+                                     c.engagement, c.sat_z)
 
     # Appetence of each client for each collection (the truth the launch model estimates).
     raw = raw_appetence(cat.share_cat, cat.share_mat, cat.share_color, cat.share_band,
@@ -503,18 +579,19 @@ def generate_chunk(
     capacity = cat.advisor_count * cat.advisor_capacity
     done = first_number - 1
     quota = capacity * (done + n) // total - capacity * done // total
-    contacts, campaign_truth = _launches(cat, rng, c, cust_ids, ob, app, quota)
-    tables, stats, revenue, placed = _assemble(cat, rng, c, cust_ids, ob, counters)
-    tables["campaign_contacts"] = contacts
+    campaigns = _launches(cat, rng, c, ob, app, quota)
+    base = _assemble(cat, rng, c, ob)
+    placed = base.placed
+    tables: dict[str, pd.DataFrame] = {}
 
     # Customers, with what can be observed of them.
     gender = np.select([gender_draw < 0.60, gender_draw < 0.91, gender_draw < 0.93],
                        ["F", "M", "X"], "")
     # Early adopters skew younger (and share their birth date a little more often).
     lean = ea_lean(c.ea)
-    birth_year = np.where(rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62),
-                          np.clip(2026 - np.round(rng.normal(44 - 6 * lean, 12, n)), 1935, 2008),
-                          np.nan)
+    shares_birth_year = rng.random(n) < np.clip(0.45 + 0.1 * lean, 0.3, 0.62)
+    age = rng.normal(44 - 6 * lean, 12, n)
+    birth_year = np.where(shares_birth_year, np.clip(2026 - np.round(age), 1935, 2008), np.nan)
     home_country_store = c.home_store >= 0
     cities = np.array([MARKET_CITIES[m] for m in MARKETS], dtype=object)
     city = cities[c.country, rng.integers(0, 5, n)]
@@ -538,8 +615,24 @@ def generate_chunk(
         "phone_opt_in": c.phone_opt_in,
     })
 
-    tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters)
-    tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters)
+    tables["web_events"] = _web_events(cat, rng, c, cust_ids, placed, counters,
+                                       lux["web"], traits)
+    tables["email_events"] = _email_events(cat, rng, c, cust_ids, placed, counters,
+                                           lux["email"], traits)
+    # The contact effect of the truth: some base launch orders go, some come (drawn, and
+    # assembled, from the clienteling stream); browsing and e-mail keep following the
+    # base draw's orders, so that no other draw moves.
+    keep, extra, contacts, campaign_truth = _contact_effect(
+        cat, lux["launch"], c, traits, cust_ids, campaigns, app, ob.n)
+    parts = [(base, keep[base.ob_pos])]
+    if extra.n:
+        added = _assemble(cat, lux["launch"], c, extra)
+        parts.append((added, np.ones(len(added.t), dtype=bool)))
+    for assembled, _ in parts:
+        _store_habits(cat, lux["store"], c, traits, assembled)
+    order_tables, stats, revenue = _order_frames(cat, c, cust_ids, parts, counters)
+    tables.update(order_tables)
+    tables["campaign_contacts"] = contacts
 
     n_orders = stats.pop("_orders_per_customer")
     truth = pd.DataFrame({
@@ -564,16 +657,82 @@ def generate_chunk(
             to_ts(np.where(n_orders > 0, c.churn_t, np.nan)).astype("datetime64[D]"))),
         "is_churned": (n_orders > 0) & (c.churn_t < END_T),
         "n_orders": n_orders,
+        **_clienteling_truth(cat, c, traits, app),
     })
     return ChunkResult(tables=tables, truth=truth, campaign_truth=campaign_truth, stats=stats,
                        revenue_by_product=revenue)
 
 
-def _assemble(
-    cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, ob: _Orders,
-    counters: Counters,
-) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray, _Placed]:
-    """Orders, lines, returns and reviews as contract frames, ids assigned in time order."""
+def _clienteling_truth(cat: Catalog, c: _Clients, traits: clienteling.Traits,
+                       app: np.ndarray) -> dict[str, np.ndarray]:
+    """customers_truth's clienteling columns: reading habits and best send block, store
+    sensitivity, contact aversion, and the upcoming launch's contact effect."""
+    mult = traits.block_multiplier
+    sendable = np.zeros(mult.shape[1], dtype=bool)
+    sendable.reshape(7, -1)[:, clienteling.FIRST_SENDABLE_BLOCK:] = True
+    best = np.flatnonzero(sendable)[np.argmax(mult[:, sendable], axis=1)]
+    p_base = _conversion_probability(c.ea, app[cat.upcoming])
+    upcoming = app[cat.upcoming]
+    p0, p_advisor = clienteling.contact_probabilities(
+        p_base, c.ea, upcoming, traits.store_sensitivity, c.engagement, traits.aversion,
+        np.ones(c.n, dtype=bool))
+    _, p_email = clienteling.contact_probabilities(
+        p_base, c.ea, upcoming, traits.store_sensitivity, c.engagement, traits.aversion,
+        np.zeros(c.n, dtype=bool))
+    return {
+        "read_hour": traits.read_hour,
+        "read_day": np.array(clienteling.DAY_NAMES, dtype=object)[traits.read_day],
+        "timing_responsiveness": traits.responsiveness,
+        "best_send_block": clienteling.block_label(best),
+        "best_send_multiplier": mult[np.arange(c.n), best],
+        "store_sensitivity": traits.store_sensitivity,
+        "is_store_sensitive": traits.store_sensitivity >= clienteling.STORE_SENSITIVE_AT,
+        "contact_aversion": traits.aversion,
+        "upcoming_p_without_contact": p0,
+        "upcoming_p_advisor_contact": p_advisor,
+        "upcoming_p_email_contact": p_email,
+        "upcoming_uplift": p_advisor - p0,
+        "upcoming_segment": clienteling.expected_segment(p0, p_advisor),
+    }
+
+
+@dataclass
+class _Assembled:
+    """Purchase orders sorted by time with everything drawn for them (lines, quantities,
+    discounts, returns, reviews), before identifiers are given: several of these (the
+    base draw, minus the launch orders the contact effect removes, plus those it adds)
+    are merged into one chunk's frames by `_order_frames`."""
+
+    cust: np.ndarray
+    t: np.ndarray
+    online: np.ndarray
+    store: np.ndarray
+    canceled: np.ndarray
+    delivered_t: np.ndarray
+    promised_t: np.ndarray
+    score: np.ndarray
+    ob_pos: np.ndarray  # position of each order in the builder it came from
+    line_rank: np.ndarray
+    line_no: np.ndarray
+    line_product: np.ndarray
+    qty: np.ndarray
+    price: np.ndarray
+    discount: np.ndarray
+    returned: np.ndarray  # per line
+    ret_orders: np.ndarray  # purchase rank of each return document
+    ret_t: np.ndarray
+    review_rank: np.ndarray  # purchase rank of each review
+    review_t: np.ndarray
+
+    @property
+    def placed(self) -> _Placed:
+        return _Placed(cust=self.cust, t=self.t, online=self.online, canceled=self.canceled,
+                       line_rank=self.line_rank, line_product=self.line_product)
+
+
+def _assemble(cat: Catalog, rng: np.random.Generator, c: _Clients, ob: _Orders) -> _Assembled:
+    """Sort the builder's orders by time and draw what follows them: quantities,
+    discounts, delivery, returns and reviews."""
     cust = ob.cat("cust")
     t = ob.cat("t")
     online = ob.cat("online")
@@ -601,8 +760,6 @@ def _assemble(
     cust, t, online, store = cust[order_sort], t[order_sort], online[order_sort], store[order_sort]
     canceled, delivery = canceled[order_sort], delivery[order_sort]
     late, score = late[order_sort], score[order_sort]
-    order_ids = make_ids("O", counters.order + 1 + np.arange(n_orders), 9)
-    counters.order += n_orders
 
     pcat = cat.category[line_product]
     beauty = np.isin(pcat, [CATEGORIES.index("beauty"), CATEGORIES.index("fragrance")])
@@ -620,7 +777,6 @@ def _assemble(
 
     delivered_t = np.where(canceled, np.nan, t + delivery)
     promised_t = np.where(online, np.floor(t) + 5.0 + 18.0 / 24.0, np.nan)
-    status = np.where(canceled, "canceled", "delivered")
 
     # Returns: a later document with negative quantities at the net price paid.
     l_online = online[line_rank]
@@ -630,20 +786,122 @@ def _assemble(
     returned = (~canceled[line_rank]) & (rng.random(n_lines) < p_ret) & (
         ret_t_order[line_rank] < END_T)
     ret_orders = np.unique(line_rank[returned])
+    ret_t = np.floor(ret_t_order[ret_orders]) + np.where(
+        online[ret_orders], 0.5, rng.uniform(10.0, 19.0, len(ret_orders)) / 24.0)
+
+    # Reviews: a share of delivered orders, more often online; the score is the order's.
+    reviewed = (~canceled) & (rng.random(n_orders) < np.where(online, 0.45, 0.2))
+    review_t = delivered_t + rng.uniform(1.0, 14.0, n_orders)
+    reviewed &= review_t < END_T
+    rv = np.flatnonzero(reviewed)
+    return _Assembled(
+        cust=cust, t=t, online=online, store=store, canceled=canceled, delivered_t=delivered_t,
+        promised_t=promised_t, score=score, ob_pos=order_sort, line_rank=line_rank,
+        line_no=line_no, line_product=line_product, qty=qty, price=price, discount=discount,
+        returned=returned, ret_orders=ret_orders, ret_t=ret_t, review_rank=rv,
+        review_t=review_t[rv],
+    )
+
+
+def _store_habits(cat: Catalog, rng: np.random.Generator, c: _Clients,
+                  traits: clienteling.Traits, a: _Assembled) -> None:
+    """Store clients buy in the boutique as much as they value personal accompaniment:
+    the sensitive ones move some online orders (never a canceled one) to their home store,
+    and buy in another store less often; the indifferent ones order some of their store
+    purchases online instead. The same day; opening hours in store (delivered at once,
+    returned there), delivery and a promised date online. Done after every draw of the
+    chunk's own stream, so nothing else moves."""
+    m = len(a.t)
+    store_client = c.home_store[a.cust] >= 0
+    sensitivity = traits.store_sensitivity[a.cust]
+    u = rng.random(m)
+    to_store = a.online & ~a.canceled & store_client & (
+        u < clienteling.boutique_share(sensitivity))
+    to_online = ~a.online & store_client & (u < clienteling.online_share(sensitivity))
+    home = ~a.online & ~to_online & store_client & (a.store != c.home_store[a.cust]) & (
+        u < clienteling.boutique_share(sensitivity))
+    store_hours = np.floor(a.t) + rng.uniform(10.0, 19.0, m) / 24.0
+    online_hours = np.floor(a.t) + rng.beta(2.5, 1.6, m) * 0.99
+    delivery = rng.gamma(4.0, 0.8, m)
+    a.t = np.select([to_store, to_online], [store_hours, online_hours], a.t)
+    a.online = (a.online & ~to_store) | to_online
+    a.store = np.select([to_store | home, to_online], [c.home_store[a.cust], -1], a.store)
+    a.delivered_t = np.select([to_store, to_online], [a.t, a.t + delivery], a.delivered_t)
+    a.promised_t = np.select([to_store, to_online],
+                             [np.nan, np.floor(a.t) + 5.0 + 18.0 / 24.0], a.promised_t)
+    moved = (to_store | to_online)[a.ret_orders]
+    day = np.floor(a.ret_t)
+    a.ret_t = np.where(moved, np.where(a.online[a.ret_orders], day + 0.5,
+                                       day + (store_hours[a.ret_orders] % 1.0)), a.ret_t)
+    a.ret_t = np.maximum(a.ret_t, np.nan_to_num(a.delivered_t[a.ret_orders], nan=-np.inf))
+    a.review_t = np.maximum(a.review_t, a.delivered_t[a.review_rank])
+
+
+def _order_frames(
+    cat: Catalog, c: _Clients, cust_ids: np.ndarray,
+    parts: list[tuple[_Assembled, np.ndarray]], counters: Counters,
+) -> tuple[dict[str, pd.DataFrame], dict[str, object], np.ndarray]:
+    """Orders, lines, returns and reviews as contract frames from the kept purchase orders
+    of each part (``(assembled, keep mask)``), identifiers given in time order (purchases,
+    then their returns, as one draw would have given them)."""
+    kept = [(a, np.flatnonzero(keep)) for a, keep in parts]
+    cust = np.concatenate([a.cust[k] for a, k in kept])
+    t = np.concatenate([a.t[k] for a, k in kept])
+    order = np.lexsort((np.arange(len(t)), cust, t))
+    n_orders = len(t)
+    final = np.empty(n_orders, dtype=np.int64)
+    final[order] = np.arange(n_orders)
+    # Each part's purchase rank -> final rank (-1 when dropped).
+    rank_maps, offset = [], 0
+    for a, k in kept:
+        m = np.full(len(a.t), -1, dtype=np.int64)
+        m[k] = final[offset + np.arange(len(k))]
+        rank_maps.append(m)
+        offset += len(k)
+
+    def per_order(name: str) -> np.ndarray:
+        values = np.concatenate([getattr(a, name)[k] for a, k in kept])
+        return values[order]
+
+    cust, t = cust[order], t[order]
+    online, store, canceled = per_order("online"), per_order("store"), per_order("canceled")
+    delivered_t, promised_t = per_order("delivered_t"), per_order("promised_t")
+    score = per_order("score")
+
+    def per_line(name: str) -> np.ndarray:
+        return np.concatenate([getattr(a, name)[m[a.line_rank] >= 0]
+                               for (a, _), m in zip(kept, rank_maps, strict=True)])
+
+    line_rank = np.concatenate([m[a.line_rank][m[a.line_rank] >= 0]
+                                for (a, _), m in zip(kept, rank_maps, strict=True)])
+    line_no = per_line("line_no")
+    ls = np.lexsort((line_no, line_rank))
+    line_rank, line_no = line_rank[ls], line_no[ls]
+    line_product, qty = per_line("line_product")[ls], per_line("qty")[ls]
+    price, discount = per_line("price")[ls], per_line("discount")[ls]
+    returned = per_line("returned")[ls]
+
+    order_ids = make_ids("O", counters.order + 1 + np.arange(n_orders), 9)
+    counters.order += n_orders
+    ret_orders = np.unique(line_rank[returned])
     n_ret = len(ret_orders)
+    ret_t_by_rank = np.full(n_orders, np.nan)
+    for (a, _), m in zip(kept, rank_maps, strict=True):
+        ok = m[a.ret_orders] >= 0
+        ret_t_by_rank[m[a.ret_orders][ok]] = a.ret_t[ok]
+    ret_t = ret_t_by_rank[ret_orders]
     ret_ids = make_ids("O", counters.order + 1 + np.arange(n_ret), 9)
     counters.order += n_ret
     ret_pos = np.searchsorted(ret_orders, line_rank[returned])
     rl_starts = np.searchsorted(ret_pos, np.arange(n_ret))
     ret_line_no = np.arange(len(ret_pos)) - rl_starts[ret_pos] + 1
     net_unit = np.round((price * qty - discount) / qty, 2)
+    status = np.where(canceled, "canceled", "delivered")
 
     customers_col = cust_ids[cust]
     store_ids = np.where(store >= 0, cat.store_ids[np.maximum(store, 0)], None)
     store_country = np.array(MARKETS, dtype=object)[cat.store_country[np.maximum(store, 0)]]
     country = np.where(store >= 0, store_country, np.array(MARKETS, dtype=object)[c.country[cust]])
-    ret_t = np.floor(ret_t_order[ret_orders]) + np.where(
-        online[ret_orders], 0.5, rng.uniform(10.0, 19.0, n_ret) / 24.0)
     orders = pd.DataFrame({
         "order_id": np.concatenate([order_ids, ret_ids]),
         "customer_id": np.concatenate([customers_col, customers_col[ret_orders]]),
@@ -664,18 +922,19 @@ def _assemble(
         "discount": np.concatenate([discount, np.zeros(returned.sum())]),
     })
 
-    # Reviews: a share of delivered orders, more often online; the score is the order's.
-    reviewed = (~canceled) & (rng.random(n_orders) < np.where(online, 0.45, 0.2))
-    review_t = delivered_t + rng.uniform(1.0, 14.0, n_orders)
-    reviewed &= review_t < END_T
-    rv = np.flatnonzero(reviewed)
+    review_rank = np.concatenate([m[a.review_rank][m[a.review_rank] >= 0]
+                                  for (a, _), m in zip(kept, rank_maps, strict=True)])
+    review_t = np.concatenate([a.review_t[m[a.review_rank] >= 0]
+                               for (a, _), m in zip(kept, rank_maps, strict=True)])
+    rs = np.argsort(review_rank, kind="stable")
+    review_rank, review_t = review_rank[rs], review_t[rs]
     reviews = pd.DataFrame({
-        "review_id": make_ids("R", counters.review + 1 + np.arange(len(rv)), 9),
-        "order_id": order_ids[rv],
-        "score": score[rv],
-        "created_at": to_ts(review_t[rv]),
+        "review_id": make_ids("R", counters.review + 1 + np.arange(len(review_rank)), 9),
+        "order_id": order_ids[review_rank],
+        "score": score[review_rank],
+        "created_at": to_ts(review_t),
     })
-    counters.review += len(rv)
+    counters.review += len(review_rank)
 
     # Figures for the summary: purchases only (no cancellations, no return documents).
     valid = ~canceled
@@ -691,17 +950,16 @@ def _assemble(
         "returned_lines": int(returned.sum()),
         "_orders_per_customer": per_customer,
     }
-    placed = _Placed(cust=cust, t=t, online=online, canceled=canceled, line_rank=line_rank,
-                     line_product=line_product)
     tables = {"orders": orders, "order_lines": order_lines, "reviews": reviews}
-    return tables, stats, revenue, placed
+    return tables, stats, revenue
 
 
 def _web_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
-    counters: Counters,
+    counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
-    """Browsing: views and carts of what is then bought, of similar products, and idle browsing."""
+    """Browsing: views and carts of what is then bought, of similar products, and idle
+    browsing; views mostly at the client's reading hour (`lux`)."""
     cust, t, online = placed.cust, placed.t, placed.online
     line_rank, line_product = placed.line_rank, placed.line_product
     lc = cust[line_rank]
@@ -751,11 +1009,20 @@ def _web_events(
     ab_prod = np.concatenate([sim_prod[ab_sim], idle_prod[ab_idle]])
     ab_t = np.concatenate([sim_t[ab_sim], idle_t[ab_idle]]) + rng.uniform(
         0.001, 0.02, len(ab_sim) + len(ab_idle))
+    # Browsing at the client's reading hour (days kept; views still before the purchase).
+    view_shown = clienteling.browsing_times(lux, traits, lc[vi], view_t, before=lt[vi])
+    sim_shown = clienteling.browsing_times(lux, traits, lc[si], sim_t, before=lt[si])
+    idle_shown = clienteling.browsing_times(lux, traits, ii, idle_t)
+    ab_t += np.concatenate([sim_shown[ab_sim] - sim_t[ab_sim],
+                            idle_shown[ab_idle] - idle_t[ab_idle]])
+    view_t, sim_t, idle_t = view_shown, sim_shown, idle_shown
 
     # New-collection browsing: around every launch (previews a week before, then the
     # first days), early adopters look at the new pieces and put some in the cart
     # whether or not they buy; others do so now and then.
     la_c, la_p, la_t, la_type = _launch_browsing(cat, rng, c, end)
+    la_view = la_type == 0
+    la_t = np.where(la_view, clienteling.browsing_times(lux, traits, la_c, la_t), la_t)
 
     ev_cust = np.concatenate([lc[vi], lc[ci], lc[si], ii, ab_cust, la_c])
     ev_prod = np.concatenate([line_product[vi], line_product[ci], sim_prod, idle_prod, ab_prod,
@@ -814,9 +1081,16 @@ def _launch_browsing(
 
 def _email_events(
     cat: Catalog, rng: np.random.Generator, c: _Clients, cust_ids: np.ndarray, placed: _Placed,
-    counters: Counters,
+    counters: Counters, lux: np.random.Generator, traits: clienteling.Traits,
 ) -> pd.DataFrame:
-    """Newsletters and launch e-mails; opens and clicks rise when a purchase is near."""
+    """Newsletters, the Edit and launch e-mails; opens and clicks rise when a purchase is
+    near.
+
+    Newsletters and the Edit go out over the week after their date, each client's at a random time
+    (`lux`); the block it lands in moves the chance it is opened (the client's block
+    multiplier) and it is read at the client's reading hour. Launch e-mails and previews
+    go out on the morning of their day and are read whatever the hour: a launch is news.
+    """
     cust, t, canceled = placed.cust, placed.t, placed.canceled
     # Orders sorted by client then time, to find each client's next order after a send.
     keys = cust[~canceled] * 4096.0 + t[~canceled]
@@ -834,6 +1108,13 @@ def _email_events(
             sends.append((f"EM-PREVIEW-{cid}", float(cat.launch_t[ci]) - 7.0, 0.8, True))
         if ci != cat.upcoming:
             sends.append((f"EM-LAUNCH-{cid}", float(cat.launch_t[ci]), 1.0, True))
+    # The Edit: a fortnightly e-mail of the house's stories, spread over the week like the
+    # newsletters; drawn entirely from the clienteling stream (after every other send),
+    # so the e-mails above keep their draws.
+    edits = len(sends)
+    for day in np.arange(clienteling.EDIT_FIRST_DAY, END_T, clienteling.EDIT_EVERY_DAYS):
+        date = np.datetime64(HISTORY_START) + np.timedelta64(int(day), "D")
+        sends.append((f"EM-EDIT-{date}", float(day), clienteling.EDIT_SEND_SHARE, False))
     lean = ea_lean(c.ea)
 
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -841,9 +1122,12 @@ def _email_events(
     churn = np.where(np.isnan(c.churn_t), np.inf, c.churn_t)
     for k, (name, day, p_send, is_launch) in enumerate(sends):
         names.append(name)
-        sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (rng.random(c.n) < p_send))
+        draw = lux if k >= edits else rng
+        sent = np.flatnonzero(c.email_opt_in & (c.first_seen_t <= day) & (draw.random(c.n) < p_send))
         m = len(sent)
-        send_t = day + 9.0 / 24.0 + rng.uniform(0.0, 2.0 / 24.0, m)
+        send_t = day + 9.0 / 24.0 + draw.uniform(0.0, 2.0 / 24.0, m)
+        if not is_launch:
+            send_t = clienteling.newsletter_send_times(lux, day, m)
         q = sent * 4096.0 + day
         idx = np.searchsorted(keys, q, side="right")
         nxt = np.where(idx < len(keys), keys[np.minimum(idx, len(keys) - 1)] - q, np.inf)
@@ -854,12 +1138,16 @@ def _email_events(
         le = lean[sent]
         p_open = (0.05 + 0.45 * eng + 0.2 * soon
                   + (0.3 * le + 0.08 if is_launch else 0.03 * le))
+        if not is_launch:
+            p_open = p_open * traits.block_multiplier[sent, clienteling.block_of(send_t)]
         p_open = np.clip(p_open, 0.01, 0.97) * np.where(churn[sent] < day, 0.25, 1.0)
-        opened = rng.random(m) < p_open
-        open_t = send_t + rng.exponential(0.4, m)
+        opened = draw.random(m) < p_open
+        open_t = send_t + draw.exponential(0.4, m)
+        if not is_launch:
+            open_t = clienteling.reading_times(lux, traits, sent, send_t)
         p_click = 0.1 + 0.3 * eng + 0.25 * soon + (0.25 * le if is_launch else 0.0)
-        clicked = opened & (rng.random(m) < np.clip(p_click, 0.02, 0.95))
-        click_t = open_t + rng.exponential(0.01, m)
+        clicked = opened & (draw.random(m) < np.clip(p_click, 0.02, 0.95))
+        click_t = open_t + draw.exponential(0.01, m)
         ev_c = np.concatenate([sent, sent[opened], sent[clicked]])
         ev_t = np.concatenate([send_t, open_t[opened], click_t[clicked]])
         ev_k = np.full(len(ev_c), k)

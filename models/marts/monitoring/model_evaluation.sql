@@ -2,6 +2,7 @@
     (area, model, metric, k, segment). Each area contributes a model with the
     same columns; add its name to the list below. -#}
 {%- set area_evaluations = [
+    'clienteling_evaluation',
     'launch_evaluation',
     'int_recommendations__evaluation',
     'retention_evaluation',

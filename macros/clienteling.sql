@@ -1,0 +1,32 @@
+{#- Day of the week of a timestamp, Monday 0 to Sunday 6 (send blocks, reading days). -#}
+{% macro weekday_index(ts) -%}
+    {{ return(adapter.dispatch('weekday_index', 'clientele')(ts)) }}
+{%- endmacro %}
+
+{% macro default__weekday_index(ts) -%}
+    (cast(extract(isodow from {{ ts }}) as integer) - 1)
+{%- endmacro %}
+
+{% macro spark__weekday_index(ts) -%}
+    ((dayofweek({{ ts }}) + 5) % 7)
+{%- endmacro %}
+
+{#- The 3-hour block of the day of a timestamp, 0 (00-03) to 7 (21-24). -#}
+{% macro hour_block(ts) -%}
+    cast(floor(extract(hour from {{ ts }}) / 3) as integer)
+{%- endmacro %}
+
+{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1. -#}
+{% macro pivot_sums(column, levels, value, prefix) -%}
+    {%- for level in range(levels) %}
+        sum(case when {{ column }} = {{ level }} then {{ value }} else 0 end)
+        as {{ prefix }}{{ level }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- One select item per column: <template> with @ replaced by the column name. -#}
+{% macro column_list(columns, template) -%}
+    {%- for column in columns %}
+        {{ template | replace('@', column) }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
