@@ -154,6 +154,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.as_of:
         _check_as_of(args.as_of, raw)
     env = dict(os.environ)
+    # glibc gives each thread that allocates its own arena and keeps freed pages in them:
+    # with DuckDB's, BLAS's and torch's threads in one process, the resident size then
+    # grows well past what the models hold. Two arenas keep it close (the user's value wins).
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     if args.db:
         env["CLIENTELE_DB"] = str(Path(args.db).resolve())
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
