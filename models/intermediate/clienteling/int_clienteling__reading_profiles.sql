@@ -17,7 +17,12 @@
                       ('sends_d', days), ('opens_d', days), ('expected_d', days)] -%}
     {%- for level in range(n) -%}{%- do send_columns.append(prefix ~ level) -%}{%- endfor -%}
 {%- endfor -%}
-{%- set columns = read_columns + send_columns %}
+{%- set columns = read_columns + send_columns -%}
+{#- Expected opens are fractional: summed exactly (identical rebuilds). -#}
+{%- set expected_columns = [] -%}
+{%- for column in send_columns if column.startswith('expected_') -%}
+    {%- do expected_columns.append(column) -%}
+{%- endfor %}
 with
 
 cuts as (
@@ -135,11 +140,12 @@ sends_by_period as (
         {{ pivot_sums('sends.send_hour_block', hours,
                       'case when sends.is_opened then 1 else 0 end', 'opens_h') }},
         {{ pivot_sums('sends.send_hour_block', hours, 'sends.campaign_open_rate',
-                      'expected_h') }},
+                      'expected_h', exact=true) }},
         {{ pivot_sums('sends.send_weekday', days, 1, 'sends_d') }},
         {{ pivot_sums('sends.send_weekday', days,
                       'case when sends.is_opened then 1 else 0 end', 'opens_d') }},
-        {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d') }}
+        {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d',
+                      exact=true) }}
     from sends
     inner join periods
         on
@@ -198,7 +204,7 @@ histories as (
     select
         cut_periods.cut_name,
         by_period.customer_id,
-        {{ column_list(columns, 'sum(by_period.@) as @') }}
+        {{ column_sums(columns, 'by_period', expected_columns) }}
     from cut_periods
     inner join by_period
         on cut_periods.last_period >= by_period.period
