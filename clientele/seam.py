@@ -333,6 +333,13 @@ def sample_rows(source: Source, key: str, n: int, seed: int,
 _UNIT_DRAW = "__draw::double / 18446744073709551616.0"
 
 
+def exact_sum(expression: str) -> str:
+    """SQL for a sum of doubles that does not depend on the order DuckDB adds rows in (the
+    dbt macro exact_sum): each term fixed to 6 decimals, summed exactly, back to double.
+    Terms must stay below 1e12 in absolute value."""
+    return f"cast(sum(cast({expression} as decimal(18, 6))) as double)"
+
+
 def sql_literal(value: Any) -> str:
     """A SQL literal for a key or group value read back from DuckDB (date, timestamp,
     number, text, boolean or null)."""

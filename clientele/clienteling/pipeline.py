@@ -115,15 +115,18 @@ def _read_profiles(profiles: Source, cut_name: str, clients: set[str],
 
 def market_pattern(profiles: Source, sends: Source, cut_name: str,
                    cut_date: object) -> st.MarketPattern:
-    """The markets' reading pattern and block lifts before a cut, summed in DuckDB."""
-    sums = ", ".join(f"sum({c}) as {c}" for c in st.PROFILE_COLUMNS[2:])
+    """The markets' reading pattern and block lifts before a cut, summed in DuckDB: exact
+    sums in a fixed order of markets, so that two builds give the same pattern to the bit
+    (the all-markets row adds the markets up in pandas)."""
+    sums = ", ".join(f"{seam.exact_sum(c)} as {c}" for c in st.PROFILE_COLUMNS[2:])
     totals = seam.as_relation(profiles).filter(f"cut_name = {_quote(cut_name)}").aggregate(
-        f"country, {sums}", "country").df()
+        f"country, {sums}", "country").order("country").df()
     before = (f"is_timing_varied "
               f"and send_date < cast({_quote(pd.Timestamp(cut_date).date())} as date)")
     blocks = seam.as_relation(sends).filter(before).aggregate(
         "country, send_block, sum(case when is_opened then 1 else 0 end) as opens, "
-        "sum(campaign_open_rate) as expected, count(*) as sends", "country, send_block").df()
+        f"{seam.exact_sum('campaign_open_rate')} as expected, count(*) as sends",
+        "country, send_block").order("country, send_block").df()
     totals["country"] = totals["country"].fillna("*unknown")
     blocks["country"] = blocks["country"].fillna("*unknown")
     return st.MarketPattern.from_totals(totals, blocks)
