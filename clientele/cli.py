@@ -119,15 +119,13 @@ def _check_as_of(value: str, raw: Path) -> None:
 
 
 def _check_not_in_use(db: Path) -> None:
-    """DuckDB allows one writer: say so in one line rather than let dbt print tracebacks."""
+    """DuckDB allows one writer: say so in one line rather than let dbt print tracebacks
+    (a reader such as a BI tool holding the file; warehouse.hold has checked that it is a
+    DuckDB file and that no other `clientele build` or export runs on it)."""
     if not db.exists():
         return
     import duckdb
 
-    from clientele.export import is_duckdb_file
-
-    if not is_duckdb_file(db):
-        raise UserError(f"{db}: not a DuckDB database; give --db a .duckdb file (new or built)")
     try:
         duckdb.connect(str(db)).close()
     except duckdb.IOException as exc:
@@ -147,7 +145,7 @@ def _parse_var(text: str) -> tuple[str, str]:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from clientele import rawcheck
+    from clientele import rawcheck, warehouse
 
     raw = Path(args.raw)
     rawcheck.require_buildable(raw)
@@ -163,7 +161,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     else:
         (PROJECT_DIR / "warehouse").mkdir(exist_ok=True)
-    _check_not_in_use(Path(env.get("CLIENTELE_DB", PROJECT_DIR / "warehouse/clientele.duckdb")))
+    db = Path(env.get("CLIENTELE_DB", PROJECT_DIR / "warehouse/clientele.duckdb"))
     extra = list(args.dbt_args)
     if args.target_path:
         extra += ["--target-path", args.target_path]
@@ -171,7 +169,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if args.as_of:
         vars_["as_of"] = args.as_of
     cmd = dbt_command(args.verb, raw, extra, vars_)
-    return subprocess.call(cmd, env=env, cwd=PROJECT_DIR)
+    with warehouse.hold(db, build=True):
+        _check_not_in_use(db)
+        return subprocess.call(cmd, env=env, cwd=PROJECT_DIR)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

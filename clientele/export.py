@@ -47,6 +47,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clientele import warehouse
 from clientele.errors import UserError
 
 log = logging.getLogger("clientele.export")
@@ -240,16 +241,9 @@ def _sets(out: Path) -> list[Path]:
     return sorted(p for p in out.glob(BUILD_PREFIX + "*") if p.is_dir())
 
 
-def is_duckdb_file(path: Path) -> bool:
-    """True when `path` starts like a DuckDB database (magic bytes 'DUCK' at offset 8)."""
-    with open(path, "rb") as fh:
-        return fh.read(12)[8:12] == b"DUCK"
-
-
 def _open_warehouse(db: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse, read-only; one line when it is busy or not a DuckDB file."""
-    if not is_duckdb_file(db):
-        raise UserError(f"{db}: not a DuckDB database (give the warehouse .duckdb file)")
+    """The warehouse, read-only; one line when it is busy (warehouse.hold has checked that
+    it is a DuckDB file)."""
     try:
         return duckdb.connect(str(db), read_only=True)
     except duckdb.IOException as exc:
@@ -287,43 +281,44 @@ def publish(
     build = out / f"{BUILD_PREFIX}{stamp}-{os.getpid()}"
     build.mkdir()
     try:
-        con = _open_warehouse(db)
-        try:
-            existing = _existing_tables(con)
-            entries = []
-            for table in tables:  # a loop over tables, not rows
-                path = build / f"{table.name}.parquet"
-                if table.name in existing:
-                    rel = con.table(table.name)
-                    withheld = [] if personal_columns else [
-                        c for c in rel.columns if c in table.personal]
-                    if withheld:
-                        rel = rel.project(", ".join(
-                            f'"{c}"' for c in rel.columns if c not in withheld))
-                    rel.write_parquet(str(path), compression="zstd")
-                    entries.append({
-                        "table": table.name, "area": table.area, "status": "built",
-                        "rows": int(pq.ParquetFile(path).metadata.num_rows),
-                        "columns": [
-                            {"name": n, "type": str(t)}
-                            for n, t in zip(rel.columns, rel.types, strict=True)
-                        ],
-                        "withheld_columns": withheld,
-                        "file": path.name,
-                        "path": f"{build.name}/{path.name}",
-                    })
-                else:
-                    log.info("%s: not in %s, published as an empty placeholder", table.name, db)
-                    entries.append({
-                        "table": table.name, "area": table.area, "status": "not_built",
-                        "rows": 0, "columns": _write_placeholder(table, path),
-                        "withheld_columns": [],
-                        "file": path.name,
-                        "path": f"{build.name}/{path.name}",
-                    })
-            as_of = _as_of(con, existing)
-        finally:
-            con.close()
+        with warehouse.hold(db, build=False):
+            con = _open_warehouse(db)
+            try:
+                existing = _existing_tables(con)
+                entries = []
+                for table in tables:  # a loop over tables, not rows
+                    path = build / f"{table.name}.parquet"
+                    if table.name in existing:
+                        rel = con.table(table.name)
+                        withheld = [] if personal_columns else [
+                            c for c in rel.columns if c in table.personal]
+                        if withheld:
+                            rel = rel.project(", ".join(
+                                f'"{c}"' for c in rel.columns if c not in withheld))
+                        rel.write_parquet(str(path), compression="zstd")
+                        entries.append({
+                            "table": table.name, "area": table.area, "status": "built",
+                            "rows": int(pq.ParquetFile(path).metadata.num_rows),
+                            "columns": [
+                                {"name": n, "type": str(t)}
+                                for n, t in zip(rel.columns, rel.types, strict=True)
+                            ],
+                            "withheld_columns": withheld,
+                            "file": path.name,
+                            "path": f"{build.name}/{path.name}",
+                        })
+                    else:
+                        log.info("%s: not in %s, published as an empty placeholder", table.name, db)
+                        entries.append({
+                            "table": table.name, "area": table.area, "status": "not_built",
+                            "rows": 0, "columns": _write_placeholder(table, path),
+                            "withheld_columns": [],
+                            "file": path.name,
+                            "path": f"{build.name}/{path.name}",
+                        })
+                as_of = _as_of(con, existing)
+            finally:
+                con.close()
         manifest = {
             "as_of": as_of,
             "built_at": _utc_now().isoformat(timespec="seconds"),

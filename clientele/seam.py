@@ -333,11 +333,11 @@ def sample_rows(source: Source, key: str, n: int, seed: int,
 _UNIT_DRAW = "__draw::double / 18446744073709551616.0"
 
 
-def exact_sum(expression: str, scale: int = 9) -> str:
-    """A SQL sum of ``expression`` as a decimal (``scale`` digits), back to double: unlike a
-    float sum, its value does not depend on the order in which DuckDB meets the rows (the
-    Python side of the ``exact_sum`` macro)."""
-    return f"cast(sum(cast({expression} as decimal(38, {int(scale)}))) as double)"
+def exact_sum(expression: str) -> str:
+    """SQL for a sum of doubles that does not depend on the order DuckDB adds rows in (the
+    dbt macro exact_sum): each term fixed to 6 decimals, summed exactly, back to double.
+    Terms must stay below 1e12 in absolute value."""
+    return f"cast(sum(cast({expression} as decimal(18, 6))) as double)"
 
 
 def sql_literal(value: Any) -> str:

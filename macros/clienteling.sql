@@ -16,10 +16,12 @@
     cast(floor(extract(hour from {{ ts }}) / 3) as integer)
 {%- endmacro %}
 
-{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1. -#}
-{% macro pivot_sums(column, levels, value, prefix) -%}
+{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1.
+    exact: an exact_sum, for fractional values (identical rebuilds). -#}
+{% macro pivot_sums(column, levels, value, prefix, exact=false) -%}
     {%- for level in range(levels) %}
-        sum(case when {{ column }} = {{ level }} then {{ value }} else 0 end)
+        {%- set term = 'case when ' ~ column ~ ' = ' ~ level ~ ' then ' ~ value ~ ' else 0 end' %}
+        {% if exact %}{{ exact_sum(term) }}{% else %}sum({{ term }}){% endif %}
         as {{ prefix }}{{ level }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -28,5 +30,14 @@
 {% macro column_list(columns, template) -%}
     {%- for column in columns %}
         {{ template | replace('@', column) }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- sum(<relation>.<column>) as <column> per column, an exact_sum for the columns in
+    `exact_columns` (fractional values: identical rebuilds). -#}
+{% macro column_sums(columns, relation, exact_columns) -%}
+    {%- for column in columns %}
+        {% if column in exact_columns %}{{ exact_sum(relation ~ '.' ~ column) }}{% else %}sum({{ relation }}.{{ column }}){% endif %}
+        as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -434,6 +434,33 @@ def test_build_arguments_that_cannot_work_are_one_line(tmp_path: Path, args: lis
     assert_one_line(result, message)
 
 
+BUILD_HOLDER = ("import sys, time; from pathlib import Path; from clientele import warehouse\n"
+                "with warehouse.hold(Path(sys.argv[1]), build=sys.argv[2] == 'build'):\n"
+                "    print('held', flush=True); time.sleep(60)")
+
+
+@pytest.mark.parametrize("holder, message", [
+    ("build", "w.duckdb: in use by a build (process "),
+    ("export", "w.duckdb: in use by an export; wait for it to finish"),
+])
+def test_a_second_build_while_one_runs_is_one_line(tmp_path: Path, holder: str,
+                                                   message: str) -> None:
+    """dbt opens the warehouse only after parsing: a second build started meanwhile passed
+    DuckDB's check, and one of the two then printed 234 lines of tracebacks. The first
+    `clientele build` (or an export) holds w.duckdb.lock for as long as it runs."""
+    raw = write_contract_copy(tmp_path / "raw")
+    first = subprocess.Popen([sys.executable, "-c", BUILD_HOLDER, str(tmp_path / "w.duckdb"),
+                              holder], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "held"
+        result = cli("build", "--raw", str(raw), "--db", str(tmp_path / "w.duckdb"))
+    finally:
+        first.kill()
+        first.wait()
+    assert_one_line(result, message)
+    assert not (tmp_path / "w.duckdb").exists()  # dbt never started
+
+
 def test_require_buildable_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not a folder"):
         rawcheck.require_buildable(tmp_path / "nope")

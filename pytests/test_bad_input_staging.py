@@ -416,6 +416,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # A renamed required column stops the run before any model.
     pq.write_table(pa.table({"client_id": ["C1"]}), raw / "customers.parquet")
     out["renamed"] = run_dbt(workdir, "run", ["base_customers"])
+    # The raw folder is not there (plain dbt once said DuckDB's 'No files found that match
+    # the pattern "data/raw/orders.parquet"').
+    raw.rename(workdir / "raw_moved")
+    out["no_folder"] = run_dbt(workdir, "run", ["base_customers"])
     return out
 
 
@@ -504,6 +508,7 @@ def test_missing_optional_tables_and_columns_read_as_empty(runs: dict[str, Any])
     ("no_orders", "no staged orders: orders.parquet is empty or every order is in quarantine"),
     ("renamed", "customers.parquet: required column customer_id missing (the file has client_id)"),
     ("early_as_of", f"as_of {AS_OF} is before the first staged order (2025-02-01)"),
+    ("no_folder", "not found or holds no Parquet file: pass --vars '{raw_path: /path/to/raw}'"),
 ])
 def test_runs_that_cannot_go_on_stop_with_one_clear_line(runs: dict[str, Any], run: str,
                                                          message: str) -> None:

@@ -140,24 +140,35 @@ def test_cli_export(tmp_path):
     (["--keep", "1"], "keep 1: at least 2 sets"),
     (["--db", "w.parquet"], "not a DuckDB database"),
     (["--db", "busy.duckdb"], "in use by a build"),
+    (["--db", "built.duckdb"], "built.duckdb: in use by a build (process "),
 ])
 def test_cli_export_refuses_in_one_line(tmp_path, args, message):
     """Each of these once ended in a traceback or published an empty placeholder."""
     make_db(tmp_path / "w.duckdb", 5)
     make_db(tmp_path / "busy.duckdb", 5)
+    make_db(tmp_path / "built.duckdb", 5)
     duckdb.sql("select 1 as id").write_parquet(str(tmp_path / "w.parquet"))
     holder = subprocess.Popen(  # a build holding the warehouse, as dbt does
         [sys.executable, "-c", "import duckdb, time; c = duckdb.connect('busy.duckdb'); "
          "print('held', flush=True); time.sleep(60)"],
         cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    # A `clientele build` in its first seconds: dbt is still parsing and has not opened
+    # the warehouse, but the build holds built.duckdb.lock.
+    build = subprocess.Popen(
+        [sys.executable, "-c", "import time; from pathlib import Path; from clientele import "
+         "warehouse\nwith warehouse.hold(Path('built.duckdb'), build=True):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
+        assert build.stdout.readline().strip() == "held"
         full = ["--db", "w.duckdb", "--out", "exports", *args]
         result = subprocess.run([sys.executable, "-m", "clientele.cli", "export", *full],
                                 cwd=tmp_path, capture_output=True, text=True)
     finally:
-        holder.kill()
-        holder.wait()
+        for process in (holder, build):
+            process.kill()
+            process.wait()
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -99,9 +99,7 @@ def _profiles_of(profiles: Source, cut_name: str, clients: set[str] | None,
                  batch_rows: int) -> Iterator[pd.DataFrame]:
     """The cut's client profiles, in batches; only ``clients`` when given."""
     where = f"cut_name = {_quote(cut_name)}"
-    # In client order: the models add up over clients, and float sums depend on the order.
-    for frame in seam.iter_frames(profiles, batch_rows, st.PROFILE_COLUMNS, where=where,
-                                  order_by="customer_id"):
+    for frame in seam.iter_frames(profiles, batch_rows, st.PROFILE_COLUMNS, where=where):
         if clients is not None:
             frame = frame[frame["customer_id"].isin(clients)]
         if len(frame):
@@ -117,17 +115,18 @@ def _read_profiles(profiles: Source, cut_name: str, clients: set[str],
 
 def market_pattern(profiles: Source, sends: Source, cut_name: str,
                    cut_date: object) -> st.MarketPattern:
-    """The markets' reading pattern and block lifts before a cut, summed in DuckDB."""
-    # Decimal sums: totals that do not depend on the order DuckDB meets the rows.
+    """The markets' reading pattern and block lifts before a cut, summed in DuckDB: exact
+    sums in a fixed order of markets, so that two builds give the same pattern to the bit
+    (the all-markets row adds the markets up in pandas)."""
     sums = ", ".join(f"{seam.exact_sum(c)} as {c}" for c in st.PROFILE_COLUMNS[2:])
     totals = seam.as_relation(profiles).filter(f"cut_name = {_quote(cut_name)}").aggregate(
-        f"country, {sums}", "country").df()
+        f"country, {sums}", "country").order("country").df()
     before = (f"is_timing_varied "
               f"and send_date < cast({_quote(pd.Timestamp(cut_date).date())} as date)")
     blocks = seam.as_relation(sends).filter(before).aggregate(
         "country, send_block, sum(case when is_opened then 1 else 0 end) as opens, "
         f"{seam.exact_sum('campaign_open_rate')} as expected, count(*) as sends",
-        "country, send_block").df()
+        "country, send_block").order("country, send_block").df()
     totals["country"] = totals["country"].fillna("*unknown")
     blocks["country"] = blocks["country"].fillna("*unknown")
     return st.MarketPattern.from_totals(totals, blocks)

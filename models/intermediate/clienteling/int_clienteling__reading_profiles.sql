@@ -17,15 +17,12 @@
                       ('sends_d', days), ('opens_d', days), ('expected_d', days)] -%}
     {%- for level in range(n) -%}{%- do send_columns.append(prefix ~ level) -%}{%- endfor -%}
 {%- endfor -%}
-{#- Expected opens add up open rates: summed as decimals, so that the totals do not depend on
-    the order DuckDB meets the rows, and cast back to double once summed up to each cut. -#}
+{%- set columns = read_columns + send_columns -%}
+{#- Expected opens are fractional: summed exactly (identical rebuilds). -#}
 {%- set expected_columns = [] -%}
-{%- set counted_columns = [] -%}
-{%- for column in read_columns + send_columns -%}
-    {%- if column.startswith('expected_') -%}{%- do expected_columns.append(column) -%}
-    {%- else -%}{%- do counted_columns.append(column) -%}{%- endif -%}
-{%- endfor -%}
-{%- set columns = counted_columns + expected_columns %}
+{%- for column in send_columns if column.startswith('expected_') -%}
+    {%- do expected_columns.append(column) -%}
+{%- endfor %}
 with
 
 cuts as (
@@ -142,13 +139,13 @@ sends_by_period as (
         {{ pivot_sums('sends.send_hour_block', hours, 1, 'sends_h') }},
         {{ pivot_sums('sends.send_hour_block', hours,
                       'case when sends.is_opened then 1 else 0 end', 'opens_h') }},
-        {{ pivot_sums('sends.send_hour_block', hours,
-                      'cast(sends.campaign_open_rate as decimal(18, 9))', 'expected_h') }},
+        {{ pivot_sums('sends.send_hour_block', hours, 'sends.campaign_open_rate',
+                      'expected_h', exact=true) }},
         {{ pivot_sums('sends.send_weekday', days, 1, 'sends_d') }},
         {{ pivot_sums('sends.send_weekday', days,
                       'case when sends.is_opened then 1 else 0 end', 'opens_d') }},
-        {{ pivot_sums('sends.send_weekday', days,
-                      'cast(sends.campaign_open_rate as decimal(18, 9))', 'expected_d') }}
+        {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d',
+                      exact=true) }}
     from sends
     inner join periods
         on
@@ -207,8 +204,7 @@ histories as (
     select
         cut_periods.cut_name,
         by_period.customer_id,
-        {{ column_list(counted_columns, 'sum(by_period.@) as @') }},
-        {{ column_list(expected_columns, 'cast(sum(by_period.@) as double) as @') }}
+        {{ column_sums(columns, 'by_period', expected_columns) }}
     from cut_periods
     inner join by_period
         on cut_periods.last_period >= by_period.period

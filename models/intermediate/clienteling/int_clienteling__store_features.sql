@@ -110,7 +110,7 @@ order_history as (
         ) as home_store_purchases,
         count(distinct orders.store_id) as stores_visited,
         {{ exact_sum('orders.net_amount') }} as spend,
-        avg(orders.review_score) as mean_review_score,
+        {{ exact_avg('orders.review_score') }} as mean_review_score,
         sum(case when orders.review_score <= 2 then 1 else 0 end) as low_reviews,
         min(orders.order_date) as first_purchase_date,
         max(orders.order_date) as last_purchase_date
