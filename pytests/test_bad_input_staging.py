@@ -361,8 +361,7 @@ def write_minimal(raw: Path) -> None:
 def run_dbt(workdir: Path, verb: str, select: list[str]) -> subprocess.CompletedProcess[str]:
     """Plain dbt, as the README's recipe says (no clientele CLI in between)."""
     raw_vars = f"raw_path: '{workdir / 'raw'}', as_of: '{AS_OF}'"
-    env = {**os.environ, "CLIENTELE_DB": str(workdir / "bad.duckdb"),
-           "CLIENTELE_TMP": str(workdir / "tmp"), "TZ": "Asia/Tokyo"}
+    env = {**os.environ, "CLIENTELE_DB": str(workdir / "bad.duckdb"), "TZ": "Asia/Tokyo"}
     started = time.perf_counter()
     result = subprocess.run(
         [DBT, verb, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),

@@ -16,7 +16,6 @@ only agree when it is not hit.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -174,8 +173,7 @@ def write_retailer_exports(demo_raw: Path, folder: Path) -> Path:
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "clientele.cli", *args], cwd=cwd,
-                          capture_output=True, text=True,
-                          env={**os.environ, "CLIENTELE_TMP": str(cwd / "tmp")})
+                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,6 @@ def test_a_customer_who_changes_segment_gets_a_new_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLIENTELE_DB", str(tmp_path / "seg.duckdb"))
-    monkeypatch.setenv("CLIENTELE_TMP", str(tmp_path / "tmp"))
     db = tmp_path / "seg.duckdb"
     write_segments(db, segments(
         "2024-03-01",
@@ -91,7 +90,6 @@ def test_a_run_as_of_an_earlier_date_is_refused_in_one_line(
     """A build as of an earlier date than the snapshot's latest row once closed rows before
     they started (79 rows with dbt_valid_to < dbt_valid_from, exit 0)."""
     monkeypatch.setenv("CLIENTELE_DB", str(tmp_path / "seg.duckdb"))
-    monkeypatch.setenv("CLIENTELE_TMP", str(tmp_path / "tmp"))
     db = tmp_path / "seg.duckdb"
     write_segments(db, segments("2024-11-30", {"A": "Champions", "B": "New"}, {"A": 1, "B": 3}))
     snapshot(tmp_path)
