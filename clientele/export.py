@@ -24,6 +24,12 @@ Quasi-identifiers (a customer's city, gender, birth year and age, and the raw
 records of the quarantine, which carry them too) are left out unless asked for
 (`personal_columns=True`, `clientele export --with-personal-columns`).
 
+The launch campaign's contact list (``launch_activation``) is also written per campaign,
+ready to import into an e-mail or CRM tool, as ``activation/<campaign_id>.csv`` and
+``activation/<campaign_id>.parquet`` inside the set (listed under ``activation`` in the
+manifest): opted-in clients only, ids and no names or e-mail addresses (a column that
+could hold them is refused).
+
 Every configured table gets a file. A table the warehouse does not have yet
 (its area is not built, or the dataset cannot feed it) is written as an
 empty Parquet file with the columns the report expects (`ExportTable.columns`)
@@ -136,6 +142,13 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
         ("customer_id", "varchar"), ("contact_channel", "varchar"), ("product_1", "varchar"),
         ("product_2", "varchar"), ("product_3", "varchar"), ("reasons", "varchar"),
     )),
+    ExportTable("launch_activation", "launch",
+                "Opted-in contact list of the launch campaign for an e-mail or CRM tool.", (
+                    ("campaign_id", "varchar"), ("customer_id", "varchar"), ("channel", "varchar"),
+                    ("send_window", "varchar"), ("product_1_name", "varchar"),
+                    ("product_2_name", "varchar"), ("product_3_name", "varchar"),
+                    ("reason", "varchar"),
+                )),
     ExportTable("campaign_lift", "launch", "Lift of contacted vs control.", ()),
     ExportTable("new_product_matches", "launch", "Closest new product per old product.", ()),
     ExportTable("early_adopter_scores", "launch", "Early-adopter score per client.", ()),
@@ -192,6 +205,50 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, ExportTable] = {t.name: t for t in EXPORT_TABLES}
+
+#: The table whose rows are written per campaign for activation, and its folder in a set.
+ACTIVATION_TABLE, ACTIVATION = "launch_activation", "activation"
+#: Columns an activation file never carries: contact details stay in the CRM tool, which
+#: joins them on customer_id.
+CONTACT_DETAILS = frozenset({"name", "first_name", "last_name", "full_name", "email",
+                             "email_address", "phone", "phone_number", "address", "city",
+                             "birth_year", "birth_date", "gender", "age"})
+
+
+def _campaign_file(campaign_id: str) -> str:
+    """A file name for a campaign id (letters, digits, '-', '_' and '.' kept)."""
+    name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in campaign_id)
+    return name.lstrip(".") or "campaign"
+
+
+def _write_activation(con: duckdb.DuckDBPyConnection, build: Path) -> list[dict]:
+    """launch_activation split per campaign as CSV and Parquet in ``build/activation/``,
+    best targets first; one manifest entry per campaign."""
+    rel = con.table(ACTIVATION_TABLE)
+    leaked = sorted(CONTACT_DETAILS & {c.lower() for c in rel.columns})
+    if leaked:
+        raise UserError(f"{ACTIVATION_TABLE}: refusing to export contact details "
+                        f"({', '.join(leaked)}); activation files carry ids only")
+    folder = build / ACTIVATION
+    folder.mkdir()
+    campaigns = [r[0] for r in rel.filter("campaign_id is not null").project(
+        "campaign_id").distinct().order("campaign_id").fetchall()]
+    entries = []
+    for campaign in campaigns:  # a loop over campaigns, not rows
+        part = rel.filter(f"campaign_id = '{str(campaign).replace(chr(39), chr(39) * 2)}'"
+                          ).order("target_rank, customer_id")
+        stem = _campaign_file(str(campaign))
+        part.write_parquet(str(folder / f"{stem}.parquet"), compression="zstd")
+        part.write_csv(str(folder / f"{stem}.csv"), header=True)
+        rows = int(pq.ParquetFile(folder / f"{stem}.parquet").metadata.num_rows)
+        entries.append({
+            "campaign_id": campaign, "rows": rows,
+            "csv": f"{build.name}/{ACTIVATION}/{stem}.csv",
+            "parquet": f"{build.name}/{ACTIVATION}/{stem}.parquet",
+        })
+        log.info("activation %s: %d opted-in contacts (%s.csv, %s.parquet)", campaign, rows,
+                 stem, stem)
+    return entries
 
 
 def _utc_now() -> datetime:
@@ -316,6 +373,9 @@ def publish(
                             "file": path.name,
                             "path": f"{build.name}/{path.name}",
                         })
+                activation = (_write_activation(con, build)
+                              if ACTIVATION_TABLE in existing and any(
+                                  t.name == ACTIVATION_TABLE for t in tables) else [])
                 as_of = _as_of(con, existing)
             finally:
                 con.close()
@@ -325,13 +385,15 @@ def publish(
             "source_db": db.name,
             "set": build.name,
             "tables": entries,
+            "activation": activation,
         }
         # The manifest is written last: a set with a manifest is complete.
         tmp = build / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-        for f in build.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+        for f in build.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
         os.replace(tmp, build / MANIFEST)
         _fsync_dir(build)
         _switch(out, build)

@@ -227,8 +227,15 @@ def test_audience_policy_priority_and_evaluation(world):
     policy = pipeline.audience_policy(scores, FAST)
     assert policy.schema == pipeline.AUDIENCE_POLICY_SCHEMA
     rows = policy.to_pandas()
-    assert set(rows["item_type"]) == {"parameter", "train", "holdout", "rolling_holdout"}
+    assert set(rows["item_type"]) == {"parameter", "train", "holdout", "rolling_holdout",
+                                      "calibration"}
     params = rows[rows["item_type"] == "parameter"].set_index("item")["value"]
+    # The calibration covers every past client once, per tenth of the 0-100 priority.
+    calibration = rows[rows["item"].str.startswith("conversion_priority_")]
+    base = rows.set_index("item").loc["conversion_base"]
+    assert calibration["n_clients"].sum() == base["n_clients"]
+    assert np.isclose((calibration["value"] * calibration["n_clients"]).sum()
+                      / calibration["n_clients"].sum(), base["value"])
     priority = _frame(pipeline.audience_priority(seam.as_relation(policy), scores, FAST),
                       ["customer_id"])
     upcoming = _scores(world).query("is_upcoming").sort_values("customer_id")

@@ -15,7 +15,10 @@ batches.
 - :func:`audience_policy`: the contact policy tuned on past launches and its checks;
 - :func:`audience_priority`: that policy's priority for every client of the upcoming
   launch (the formula lives in ``policy.Policy.priority`` only);
-- :func:`evaluation`: the area's rows of model_evaluation.
+- :func:`uplift`: the uplift of a contact (X-learner on past campaigns' contacted and
+  control clients) and its segment for every client of the upcoming launch;
+- :func:`evaluation`: the area's rows of model_evaluation (the uplift's Qini and AUUC on
+  held-out campaigns among them).
 
 Percentiles among a launch's clients are taken in SQL (``launch_percentile``), where
 ranking every client costs no Python memory. The checks against the demo brand's latent
@@ -35,8 +38,22 @@ from clientele import intervals, seam
 from clientele.launch.appetence import AppetenceScorer, PurchaseMatrix, purchase_matrix_from_lists
 from clientele.launch.gower import GowerSimilarity
 from clientele.launch.lookalike import MIX_COLUMN, LookalikeMatrix, PULookalike, top_share_metrics
-from clientele.launch.policy import AudiencePolicy, Policy, rolling_holdouts
+from clientele.launch.policy import (
+    PRIORITY_BANDS,
+    AudiencePolicy,
+    Policy,
+    priority_calibration,
+    rolling_holdouts,
+)
 from clientele.launch.settings import LaunchSettings
+from clientele.launch.uplift import (
+    UpliftModel,
+    auuc,
+    frame_matrix,
+    qini_coefficient,
+    segments,
+    slots_at_equal_sales,
+)
 from clientele.seam import Source, fields, sql_literal
 
 log = seam.get_logger("launch")
@@ -96,6 +113,14 @@ AUDIENCE_PRIORITY_SCHEMA = fields(
     ("customer_id", pa.string()),
     ("collection_id", pa.string()),
     ("priority_score", pa.float64()),
+)
+UPLIFT_SCHEMA = fields(
+    ("customer_id", pa.string()),
+    ("collection_id", pa.string()),
+    ("uplift_score", pa.float64()),
+    ("p_buy_if_contacted", pa.float64()),
+    ("p_buy_if_not_contacted", pa.float64()),
+    ("uplift_segment", pa.string()),
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -460,6 +485,19 @@ def audience_policy(scores: Source, settings: LaunchSettings) -> pa.Table:
         for a in audiences
     ]
     log.info("launch: policy %s; holdout %s", chosen, hold)
+    calibration = priority_calibration(past, chosen)
+    band_width = 100 // PRIORITY_BANDS
+    rows += [
+        {"item": f"conversion_priority_{int(r.band)}", "item_type": "calibration",
+         "value": float(r.conversion), "collection_id": None, "n_clients": int(r.n_clients),
+         "notes": f"past launches' conversion of clients at priority {int(r.band)}-"
+                  f"{int(r.band) + band_width} (percentile of the tuned policy's score)"}
+        for r in calibration.itertuples(index=False)
+    ]
+    rows.append({"item": "conversion_base", "item_type": "calibration",
+                 "value": float(past["converted"].mean()), "collection_id": None,
+                 "n_clients": len(past),
+                 "notes": "past launches' conversion of all their clients (random contact)"})
     rolling = rolling_holdouts(past, settings.rolling_holdouts, share)
     rows += [
         {"item": f"conversion_{r.audience}", "item_type": "rolling_holdout",
@@ -498,6 +536,84 @@ def audience_priority(policy: Source, scores: Source, settings: LaunchSettings
             })
 
     return seam.stream(AUDIENCE_PRIORITY_SCHEMA, parts())
+
+
+# --------------------------------------------------------------------------- uplift
+
+#: What the uplift model sees of a client (int_launch__uplift_inputs), as known before the
+#: launch: the launch scores, the early-adopter components, the profile and engagement,
+#: and whether the contact is an advisor's (phone or store) rather than an e-mail.
+UPLIFT_FEATURES = (
+    "advisor_contact", "early_adopter_score", "lookalike_score", "appetence", "adoption_rate",
+    "recent_adoption_share", "speed", "new_season_spend_share", "full_price_share", "recency",
+    "age", "tenure_days", "days_since_last_purchase", "purchases_per_year", "avg_order_value",
+    "store_order_share", "email_open_rate", "email_click_rate", "launch_email_open_rate",
+    "web_views_180d", "has_advisor",
+)
+UPLIFT_TRAIN_COLUMNS = ["reference_collection_id", "customer_id", "launch_date",
+                        "is_contacted", "converted", *UPLIFT_FEATURES]
+
+
+def _past_campaigns(inputs: Source, settings: LaunchSettings) -> pd.DataFrame:
+    """Past campaigns' targeted clients (contacted and control) with their outcome, of at
+    most ``uplift_max_clients`` clients (a seeded sample, all campaigns of each)."""
+    sample = seam.sample_filter(inputs, "customer_id", settings.uplift_max_clients,
+                               settings.seed, where="not is_upcoming")
+    where = "not is_upcoming" + (f" and {sample}" if sample else "")
+    return seam.read_frame(inputs, UPLIFT_TRAIN_COLUMNS, where=where,
+                           order_by="reference_collection_id, customer_id")
+
+
+def _uplift_model(settings: LaunchSettings) -> UpliftModel:
+    return UpliftModel(n_trees=settings.uplift_trees, depth=settings.uplift_depth,
+                       seed=settings.seed)
+
+
+def _why_no_uplift(past: pd.DataFrame) -> str | None:
+    if past.empty:
+        return "no past campaign targeted any client (campaign_contacts is empty)"
+    return UpliftModel.can_fit(past["is_contacted"].to_numpy(bool),
+                               past["converted"].to_numpy(bool))
+
+
+def uplift(inputs: Source, settings: LaunchSettings) -> pa.Table | pa.RecordBatchReader:
+    """The uplift of an advisor's contact on buying the upcoming collection, for every
+    client of its audience: an X-learner (clientele.launch.uplift) fitted on past
+    campaigns' contacted and control clients, with P(buy) with and without the contact
+    and the segment (persuadable, sure thing, lost cause, do-not-disturb). Empty, with a
+    log line, where the data holds no campaign with a control group large enough."""
+    past = _past_campaigns(inputs, settings)
+    reason = _why_no_uplift(past)
+    if reason:
+        log.info("launch: uplift skipped: %s", reason)
+        return seam.empty_table(UPLIFT_SCHEMA)
+    model = _uplift_model(settings).fit(_features(past), past["is_contacted"].to_numpy(bool),
+                                        past["converted"].to_numpy(bool))
+    log.info("launch: uplift fitted on %d targeted clients of %d past campaigns (%d control)",
+             len(past), past["reference_collection_id"].nunique(),
+             int((~past["is_contacted"].astype(bool)).sum()))
+
+    def parts() -> Iterator[pd.DataFrame]:
+        for frame in seam.iter_frames(inputs, settings.batch_rows, where="is_upcoming",
+                                      columns=["customer_id", "reference_collection_id",
+                                               *UPLIFT_FEATURES]):
+            effect, p_contacted, p_not = model.predict(_features(frame))
+            yield pd.DataFrame({
+                "customer_id": frame["customer_id"],
+                "collection_id": frame["reference_collection_id"],
+                "uplift_score": effect.astype(float),
+                "p_buy_if_contacted": p_contacted.astype(float),
+                "p_buy_if_not_contacted": p_not.astype(float),
+                "uplift_segment": segments(effect, p_not, settings.uplift_persuadable_from,
+                                           settings.uplift_do_not_disturb_below,
+                                           settings.uplift_sure_thing_from),
+            })
+
+    return seam.stream(UPLIFT_SCHEMA, parts())
+
+
+def _features(frame: pd.DataFrame) -> np.ndarray:
+    return frame_matrix(frame, UPLIFT_FEATURES)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -593,13 +709,93 @@ def _holdout_rows(rows: seam.EvaluationRows, policy: pd.DataFrame, cutoffs: pd.S
                                "policy re-tuned on the launches before it")
 
 
+def _uplift_holdouts(past: pd.DataFrame, settings: LaunchSettings) -> pd.DataFrame:
+    """Each of the last ``rolling_holdouts`` past campaigns held out in turn, the uplift
+    model fitted on the campaigns before it: its targeted clients with the uplift score,
+    the response probability (the contacted clients' outcome model: who buys when
+    contacted) and a seeded random score."""
+    order = past.groupby("reference_collection_id")["launch_date"].max().sort_values()
+    parts = []
+    for k in range(max(1, len(order) - settings.rolling_holdouts), len(order)):  # launches
+        train = past[past["reference_collection_id"].isin(order.index[:k])]
+        held = past[past["reference_collection_id"] == order.index[k]]
+        reason = _why_no_uplift(train)
+        if reason:
+            log.info("launch: uplift not checked on %s: %s", order.index[k], reason)
+            continue
+        effect, p_contacted, _ = _uplift_model(settings).fit(
+            _features(train), train["is_contacted"].to_numpy(bool),
+            train["converted"].to_numpy(bool)).predict(_features(held))
+        rng = np.random.default_rng(settings.seed + k)
+        parts.append(pd.DataFrame({
+            "collection_id": str(order.index[k]), "uplift": effect, "response": p_contacted,
+            "random": rng.random(len(held)),
+            "is_contacted": held["is_contacted"].to_numpy(bool),
+            "converted": held["converted"].to_numpy(bool)}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _uplift_rows(rows: seam.EvaluationRows, inputs: Source, cutoffs: pd.Series,
+                 settings: LaunchSettings) -> None:
+    """The uplift ranking against the response-probability ranking and random on the
+    latest past campaign held out, and on the last ``rolling_holdouts`` pooled: Qini
+    coefficient and AUUC (incremental conversions per targeted client) with bootstrap
+    intervals, the paired Qini gain over response targeting, and the advisor slots saved
+    per 100 targeted clients at equal incremental sales."""
+    past = _past_campaigns(inputs, settings)
+    reason = _why_no_uplift(past)
+    checked = _uplift_holdouts(past, settings) if reason is None else pd.DataFrame()
+    if checked.empty:
+        log.info("launch: uplift evaluation skipped: %s",
+                 reason or "no held-out campaign with a trainable history")
+        return
+    latest = checked["collection_id"].iloc[-1]
+    share = settings.uplift_slots_share
+    k_pct = int(round(share * 100))
+    for segment, frame, cutoff in (
+        (f"holdout={latest}", checked[checked["collection_id"] == latest], cutoffs.get(latest)),
+        (f"rolling={checked['collection_id'].nunique()} launches", checked, None),
+    ):
+        t, y = frame["is_contacted"].to_numpy(bool), frame["converted"].to_numpy(bool)
+        group = frame["collection_id"].to_numpy()
+        common = {"segment": segment, "n_evaluated": len(frame), "cutoff_date": cutoff}
+        for name, model, baseline in (("uplift", "uplift_xlearner", False),
+                                      ("response", "response_probability", True),
+                                      ("random", "random", True)):
+            score = frame[name].to_numpy(float)
+            for metric, statistic in (("qini", qini_coefficient), ("auuc", auuc)):
+                value, lo, hi = intervals.statistic_ci(
+                    statistic, (score, t, y, group), seed=settings.seed)
+                rows.add(model, metric, value, is_baseline=baseline, ci=(lo, hi),
+                         notes="incremental conversions per targeted client, contacted vs "
+                               "control, averaged over contact volumes"
+                               + (" (Qini: above random)" if metric == "qini" else ""),
+                         **common)
+        u, r = frame["uplift"].to_numpy(float), frame["response"].to_numpy(float)
+        value, lo, hi = intervals.statistic_ci(
+            lambda a, b, tt, yy, gg: qini_coefficient(a, tt, yy, gg)
+            - qini_coefficient(b, tt, yy, gg), (u, r, t, y, group), seed=settings.seed)
+        rows.add("uplift_xlearner", "qini_gain_vs_response", value, is_baseline=False,
+                 ci=(lo, hi), notes="Qini of uplift minus Qini of response targeting "
+                                    "(paired bootstrap over clients)", **common)
+        value, lo, hi = intervals.statistic_ci(
+            lambda a, b, tt, yy, gg: slots_at_equal_sales(a, b, tt, yy, gg, share)[1],
+            (u, r, t, y, group), seed=settings.seed)
+        rows.add("uplift_xlearner", "slots_saved_per_100", value, is_baseline=False, k=k_pct,
+                 ci=(lo, hi), notes=f"advisor contacts saved per 100 targeted clients: the "
+                                    f"incremental sales of the top {k_pct}% by response "
+                                    "reached by fewer clients ranked by uplift", **common)
+        log.info("launch: uplift on %s: %d clients checked", segment, len(frame))
+
+
 def evaluation(scores: Source, references: Source, policy: Source, as_of: Source,
-               settings: LaunchSettings) -> pa.Table:
+               settings: LaunchSettings, uplift_inputs: Source | None = None) -> pa.Table:
     """The launch rows of model_evaluation, with 95 % intervals: per launch, the
     out-of-fold lookalike against the rule pool it learns from (AUC, precision and lift
     in the top ``contact_share``) next to random; the tuned audience policy on the
     held-out launch and on the rolling hold-outs next to rules-only, lookalike-only,
-    appetence-only and random contact."""
+    appetence-only and random contact; the uplift model on held-out campaigns next to
+    response-probability targeting and random (``uplift_inputs``)."""
     as_of_date = seam.read_frame(as_of, ["as_of_date"])["as_of_date"].iloc[0]
     rows = seam.EvaluationRows("launch", as_of_date=as_of_date)
     launches = seam.read_frame(references, ["collection_id", "cutoff_date"],
@@ -611,4 +807,6 @@ def evaluation(scores: Source, references: Source, policy: Source, as_of: Source
     for launch, cutoff in cutoffs.items():  # a loop over launches
         _pool_rows(rows, scores, str(launch), cutoff, settings)
     _holdout_rows(rows, seam.read_frame(policy), cutoffs, settings.contact_share)
+    if uplift_inputs is not None:
+        _uplift_rows(rows, uplift_inputs, cutoffs, settings)
     return rows.to_table()

@@ -169,6 +169,37 @@ class AudiencePolicy:
         return out
 
 
+#: Priority bands of the calibration: tenths of the 0-100 priority.
+PRIORITY_BANDS = 10
+
+
+def launch_percentile(values: np.ndarray | pd.Series, launch: np.ndarray | pd.Series
+                      ) -> np.ndarray:
+    """Each value's mid-rank percentile (0-1) among its launch's clients: the SQL macro
+    launch_percentile's formula, (average rank - 0.5) / n, so that a past launch's
+    priority is on the scale launch_audience gives the upcoming one."""
+    frame = pd.DataFrame({"value": np.asarray(values, float), "launch": np.asarray(launch)})
+    ranks = frame.groupby("launch")["value"].rank(method="average")
+    sizes = frame.groupby("launch")["value"].transform("size")
+    return ((ranks - 0.5) / sizes).to_numpy(float)
+
+
+def priority_calibration(launches: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Conversion of past launches' clients per tenth of the 0-100 priority (a client's
+    percentile of ``policy``'s score within its launch): what contacting a client of the
+    upcoming launch at that priority is expected to yield. One row per band with its
+    lower bound, clients and conversion rate."""
+    lk, ea, ap = (launches[c].to_numpy(float) for c in
+                  ("lookalike_score", "early_adopter_score", "appetence"))
+    priority = 100.0 * launch_percentile(policy.priority(lk, ea, ap),
+                                         launches["reference_collection_id"])
+    band = np.minimum(np.floor(priority / (100 / PRIORITY_BANDS)), PRIORITY_BANDS - 1)
+    frame = pd.DataFrame({"band": (band * (100 // PRIORITY_BANDS)).astype(int),
+                          "converted": launches["converted"].to_numpy(bool)})
+    out = frame.groupby("band")["converted"].agg(n_clients="size", conversion="mean")
+    return out.reset_index().sort_values("band", ignore_index=True)
+
+
 def rolling_holdouts(
     launches: pd.DataFrame, n_holdouts: int = 3, volume_share: float = 0.1
 ) -> pd.DataFrame:

@@ -60,6 +60,20 @@ class LaunchSettings(AreaSettings):
     fallback_appetence_center: float = 0.5
     fallback_appetence_width: float = 0.3
     fallback_lookalike_floor: float = 0.0
+    #: Uplift (clientele.launch.uplift.UpliftModel): trees and depth of each XGBoost model.
+    uplift_trees: int = 150
+    uplift_depth: int = 2
+    #: Clients of past campaigns the uplift learns from, at most (a seeded sample of
+    #: clients, with all their campaigns).
+    uplift_max_clients: int = 100_000
+    #: Segment thresholds: persuadable from this uplift, do-not-disturb at or below that
+    #: one, otherwise a sure thing from this P(buy without contact), else a lost cause.
+    uplift_persuadable_from: float = 0.03
+    uplift_do_not_disturb_below: float = -0.02
+    uplift_sure_thing_from: float = 0.1
+    #: Share of a held-out campaign contacted by response probability whose incremental
+    #: sales the uplift ranking must match with fewer contacts (slots saved).
+    uplift_slots_share: float = 0.5
 
     def fallback_policy(self) -> Policy:
         """The priority policy used where audience_policy gives no tuned parameter."""

@@ -73,9 +73,15 @@ CLUSTER_HISTORY_SCHEMA = seam.fields(
     ("cluster_id_frozen", pa.int32()),
 )
 DESCRIPTIONS = ["cluster_label", "cluster_description", "suggested_action"]
-#: Cluster 0: customers without a purchase, who have nothing to cluster on.
-PROSPECTS = ("Prospects (no purchase yet)", "Known to the brand, no completed purchase",
-             "First-purchase welcome offer to opted-in contacts")
+#: Cluster 0: customers without a paid purchase, who have nothing to cluster on: prospects
+#: (never ordered) and clients whose orders were all returns or zero-priced, whom the RFM
+#: group tells apart (rfm_group Prospects / Refunds or free items only) because they call
+#: for different actions.
+PROSPECTS = ("No paid purchase yet",
+             "Known to the brand, no paid purchase: prospects who never ordered, and clients "
+             "whose orders were all returns or zero-priced (see rfm_group)",
+             "Prospects: first-purchase welcome offer to opted-in contacts; refunds or free "
+             "items only: no offer, customer service checks the account first")
 #: Cluster 1 of every buyer when there are too few buyers (or distinct profiles) for k >= 2.
 ALL_BUYERS = ("All buyers", "Too few buyers to cluster", "Regular newsletter")
 

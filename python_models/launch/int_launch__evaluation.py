@@ -1,5 +1,6 @@
 """Launch rows of model_evaluation: pool recovery per launch, the policy on held-out
-launches (clientele.launch.pipeline.evaluation; truth checks: clientele.launch.truth)."""
+launches, the uplift on held-out campaigns (clientele.launch.pipeline.evaluation; truth
+checks: clientele.launch.truth)."""
 
 from clientele.launch import pipeline
 from clientele.launch.settings import LaunchSettings
@@ -13,4 +14,5 @@ def model(dbt, session):
         dbt.ref("int_launch__audience_policy"),
         dbt.ref("int_as_of"),
         settings=LaunchSettings.from_config(dbt.config.get("settings")),
+        uplift_inputs=dbt.ref("int_launch__uplift_inputs"),
     )

@@ -10,7 +10,9 @@
     get F = 1 (the honest score of "one order") and R and M separate them.
     FM = round-half-up of (F + M) / 2; the group comes from the seed
     segmentation_rfm_groups (R x FM grid, editable). Customers without a
-    purchase are Prospects.
+    purchase are Prospects when they never ordered, and "Refunds or free items
+    only" when their only orders are returns or zero-priced (not a prospect to
+    welcome: a case for customer service).
 
     Percent ranks come from int_segmentation__rfm_percentiles. A view:
     segment_history (month ends) and customer_rfm (as_of) each materialise
@@ -154,6 +156,17 @@ group_lookup as (
     from group_descriptions
     where rfm_group = 'Prospects'
 
+    union all
+
+    select
+        -1 as r_score,
+        -1 as fm_score,
+        rfm_group,
+        group_rank,
+        is_good_group
+    from group_descriptions
+    where rfm_group = 'Refunds or free items only'
+
 ),
 
 described as (
@@ -161,6 +174,7 @@ described as (
     select
         grouped.*,
         case
+            when grouped.has_unpaid_orders_only then 'Refunds or free items only'
             when not grouped.is_buyer then 'Prospects'
             else coalesce(group_lookup.rfm_group, 'Unmapped')
         end as rfm_group,
@@ -168,8 +182,10 @@ described as (
         coalesce(group_lookup.is_good_group, false) as is_good_group
     from grouped
     left join group_lookup
-        on coalesce(grouped.r_score, 0) = group_lookup.r_score
-            and coalesce(grouped.fm_score, 0) = group_lookup.fm_score
+        on coalesce(grouped.r_score, case when grouped.has_unpaid_orders_only then -1 else 0 end)
+            = group_lookup.r_score
+            and coalesce(grouped.fm_score, case when grouped.has_unpaid_orders_only then -1 else 0 end)
+            = group_lookup.fm_score
 
 )
 

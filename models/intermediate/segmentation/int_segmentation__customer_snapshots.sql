@@ -110,9 +110,11 @@ customer_events as (
         0 as late_deliveries,
         0 as reviews,
         0 as review_score_total,
-        0 as low_reviews
+        0 as low_reviews,
+        -- orders that are not purchases yet were not cancelled: refunds, zero-priced items
+        case when not is_purchase then 1 else 0 end as unpaid_orders
     from orders
-    where is_purchase or is_return
+    where is_purchase or is_return or not is_cancelled
 
     union all
 
@@ -128,7 +130,8 @@ customer_events as (
         case when is_late_delivery then 1 else 0 end as late_deliveries,
         0 as reviews,
         0 as review_score_total,
-        0 as low_reviews
+        0 as low_reviews,
+        0 as unpaid_orders
     from orders
     where (is_purchase or is_return) and is_late_delivery is not null
 
@@ -145,7 +148,8 @@ customer_events as (
         0 as late_deliveries,
         1 as reviews,
         reviews.review_score as review_score_total,
-        case when reviews.review_score <= 2 then 1 else 0 end as low_reviews
+        case when reviews.review_score <= 2 then 1 else 0 end as low_reviews,
+        0 as unpaid_orders
     from reviews
     inner join orders
         on reviews.order_id = orders.order_id
@@ -202,6 +206,7 @@ snapshot_events as (
         0 as reviews,
         0 as review_score_total,
         0 as low_reviews,
+        0 as unpaid_orders,
         customer_first_snapshot.first_snapshot_number as snapshot_number
     from customer_first_snapshot
     cross join snapshot_calendar
@@ -223,7 +228,8 @@ snapshot_changes as (
         sum(late_deliveries) as late_deliveries,
         sum(reviews) as reviews,
         sum(review_score_total) as review_score_total,
-        sum(low_reviews) as low_reviews
+        sum(low_reviews) as low_reviews,
+        sum(unpaid_orders) as unpaid_orders
     from snapshot_events
     group by customer_id, snapshot_number
 
@@ -247,6 +253,7 @@ running_totals as (
         sum(snapshot_changes.reviews) over customer_timeline as review_count,
         sum(snapshot_changes.review_score_total) over customer_timeline as review_score_total,
         sum(snapshot_changes.low_reviews) over customer_timeline as low_review_count,
+        sum(snapshot_changes.unpaid_orders) over customer_timeline as unpaid_order_count,
         snapshot_calendar.snapshots
     from snapshot_changes
     inner join customer_first_snapshot
@@ -279,6 +286,7 @@ features as (
         customer_snapshots.is_as_of,
         customer_snapshots.is_month_end,
         customer_snapshots.frequency > 0 as is_buyer,
+        customer_snapshots.frequency = 0 and customer_snapshots.unpaid_order_count > 0 as has_unpaid_orders_only,
         customer_snapshots.first_purchase_date,
         customer_snapshots.last_purchase_date,
         {{ dbt.datediff('customer_snapshots.last_purchase_date', 'customer_snapshots.snapshot_date', 'day') }}

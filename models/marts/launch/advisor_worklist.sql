@@ -1,9 +1,13 @@
 {#- Per store and advisor: the clients to contact for the upcoming collection,
     best first, within the advisor's capacity (stores.advisor_capacity); only
-    clients outside the control group who opted in to the channel (phone for
-    an advisor call, else e-mail); each with three recommended new products in
-    stock at the store (else in the country) and the reasons. No names or
-    e-mail addresses. -#}
+    clients who meet the contact target (launch_audience.meets_target: at or
+    above launch_min_priority, or with a positive uplift when targeting by
+    uplift), so that capacity is left unused rather than filled with weak
+    contacts; outside the control group and opted in to the channel (phone for
+    an advisor call, else e-mail); contacts whose priority band converted below
+    the base rate on past launches are marked weak; each with three recommended
+    new products in stock at the store (else in the country) and the reasons.
+    No names or e-mail addresses. -#}
 with
 
 audience as (
@@ -43,13 +47,18 @@ reachable as (
         audience.collection_id,
         audience.priority_score,
         audience.priority_rank,
+        audience.target_rank,
+        audience.expected_conversion,
+        audience.is_weak_contact,
+        audience.uplift_score,
+        audience.uplift_segment,
         audience.audience_band,
         audience.top_reasons,
         customers.home_store_id as store_id,
         customers.advisor_id,
         stores.country as store_country,
         stores.advisor_capacity,
-        case when customers.phone_opt_in then 'phone' when customers.email_opt_in then 'email' end
+        case when audience.phone_opt_in then 'phone' when audience.email_opt_in then 'email' end
             as contact_channel
     from audience
     inner join customers
@@ -57,9 +66,10 @@ reachable as (
     inner join stores
         on customers.home_store_id = stores.store_id
     where
-        not audience.is_control
+        audience.meets_target
+        and not audience.is_control
         and customers.advisor_id is not null
-        and (customers.phone_opt_in or customers.email_opt_in)
+        and audience.is_contactable
 
 ),
 
@@ -69,7 +79,7 @@ within_capacity as (
     from (
         select
             *,
-            row_number() over (partition by store_id, advisor_id order by priority_score desc, customer_id asc)
+            row_number() over (partition by store_id, advisor_id order by target_rank asc)
                 as advisor_rank
         from reachable
     ) as ranked_by_advisor
@@ -159,6 +169,10 @@ worklist as (
         cast(within_capacity.contact_channel as varchar) as contact_channel,
         cast(within_capacity.priority_score as double) as priority_score,
         cast(within_capacity.priority_rank as bigint) as priority_rank,
+        cast(within_capacity.expected_conversion as double) as expected_conversion,
+        cast(within_capacity.is_weak_contact as boolean) as is_weak_contact,
+        cast(within_capacity.uplift_score as double) as uplift_score,
+        cast(within_capacity.uplift_segment as varchar) as uplift_segment,
         cast(within_capacity.audience_band as varchar) as audience_band,
         cast(products_per_client.product_1_id as varchar) as product_1_id,
         cast(products_per_client.product_1 as varchar) as product_1,
