@@ -210,6 +210,7 @@ for (const { name, route } of pages) {
 		for (const table of report.wideTables) problems.push(`table overflows: ${table}`);
 		for (const bad of new Set(report.badNumbers)) problems.push(`unreadable value printed: "${bad.trim()}"`);
 		if (name === 'client' && !report.notBuilt) await checkClientLookup(page, problems);
+		if (name === 'index') await checkMarketFilter(page, problems);
 
 		await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 		await context.close();
@@ -219,28 +220,25 @@ for (const { name, route } of pages) {
 }
 
 // The client page shows an example client; typing another id (from its "Example clients"
-// table) must show that client, with its recommended products by name ("Products to show";
-// a bare product id like P01879 is not a name).
+// table) must show that client, with its recommended products by name (a bare product id
+// like P01879 is not a name).
 async function checkClientLookup(page, problems) {
 	const heading = async () => (await page.locator('h2').first().innerText()).trim();
-	// Rows of the table that follows the h3 whose text starts with `title`, as cell texts.
-	const tableAfter = (title) =>
-		page.evaluate((t) => {
-			const h = [...document.querySelectorAll('h3')].find((e) => e.innerText.trim().startsWith(t));
-			let el = h?.nextElementSibling;
-			// Skip the DataTable's full-screen <dialog> copy: the visible table is .table-container.
-			while (el && !el.classList.contains('table-container')) el = el.nextElementSibling;
-			if (!el) return [];
-			return [...el.querySelectorAll('table tbody tr')].map((tr) =>
-				[...tr.querySelectorAll('td')].map((td) => td.innerText.trim()).filter(Boolean)
-			);
-		}, title);
+	// Rows (cell texts) of the DataTable of page query `query` (Evidence marks each one
+	// data-testid="DataTable-<query>").
+	const tableRows = (query) =>
+		page.evaluate((q) => {
+			const table = document.querySelector(`[data-testid="DataTable-${q}"]`);
+			return [...(table?.querySelectorAll('tr') ?? [])]
+				.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()).filter(Boolean))
+				.filter((cells) => cells.length > 0);
+		}, query);
 	const shown = (await heading()).split(' · ')[0].trim();
 	if (!shown) {
 		problems.push('client page: no client shown by default');
 		return;
 	}
-	const examples = (await tableAfter('Example clients')).map((cells) => cells[0]);
+	const examples = (await tableRows('examples')).map((cells) => cells[0]);
 	const target = examples.find((id) => id && id !== shown);
 	if (!target) {
 		problems.push('client page: no other example client to look up');
@@ -256,10 +254,55 @@ async function checkClientLookup(page, problems) {
 		.catch(() => {});
 	const after = await heading();
 	if (!after.startsWith(target)) problems.push(`client page: typed ${target}, heading shows "${after}"`);
-	await page.waitForTimeout(1000);
-	const products = await tableAfter('Products to show');
+	// The products query re-runs in duckdb-wasm after the heading: give it up to 20 s.
+	let products = [];
+	for (let waited = 0; waited < 20_000 && products.length === 0; waited += 500) {
+		await page.waitForTimeout(500);
+		products = await tableRows('recommendations');
+	}
 	if (products.length === 0) problems.push(`client page: no recommended products listed for ${target}`);
 	else if (!products.some((cells) => cells.some((c) => /[A-Za-z]{3,} [A-Za-z]/.test(c)))) {
 		problems.push(`client page: products shown without names (${products[0].join(', ')})`);
 	}
+}
+
+// The home page's market filter: choosing one market must shrink the "Customers" figure
+// (the demo brand sells in several markets), and the charts must still draw.
+async function checkMarketFilter(page, problems) {
+	const customers = () =>
+		page.evaluate(() => {
+			const label = [...document.querySelectorAll('*')].find(
+				(e) => e.children.length === 0 && e.innerText?.trim() === 'Customers'
+			);
+			const text = label?.parentElement?.innerText.replace('Customers', '') ?? '';
+			return Number(text.replace(/[^\d]/g, '')) || 0;
+		});
+	const all = await customers();
+	await page.locator('[aria-label="Market"]').first().click();
+	const options = page.getByRole('option');
+	await options.nth(1).waitFor({ timeout: 20_000 }).catch(() => {});
+	const names = (await options.allInnerTexts()).map((t) => t.trim());
+	const market = names.find((n) => n && n !== 'All markets');
+	if (!market) {
+		problems.push(`market filter: no market to choose (options: ${names.join(', ')})`);
+		return;
+	}
+	await page.getByRole('option', { name: market, exact: true }).click();
+	await page.keyboard.press('Escape');
+	await page
+		.waitForFunction(
+			(before) => {
+				const label = [...document.querySelectorAll('*')].find(
+					(e) => e.children.length === 0 && e.innerText?.trim() === 'Customers'
+				);
+				const n = Number((label?.parentElement?.innerText ?? '').replace(/[^\d]/g, ''));
+				return n > 0 && n < before;
+			},
+			all,
+			{ timeout: 20_000 }
+		)
+		.catch(() => {});
+	const one = await customers();
+	if (!(one > 0 && one < all)) problems.push(`market filter: ${market} shows ${one} customers, all markets ${all}`);
+	await page.screenshot({ path: path.join(shotsDir, 'index-filtered.png'), fullPage: true });
 }
