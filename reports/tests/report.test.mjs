@@ -151,9 +151,9 @@ for (const { name, route } of pages) {
 					return charts.every((c) => c.querySelector('canvas, svg'));
 				},
 				null,
-				{ timeout: 30_000 }
+				{ timeout: 60_000 }
 			)
-			.catch(() => problems.push('charts did not finish rendering within 30 s'));
+			.catch(() => problems.push('charts did not finish rendering within 60 s'));
 		await page.waitForTimeout(500);
 
 		const report = await page.evaluate(() => {
