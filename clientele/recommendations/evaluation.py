@@ -214,10 +214,14 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
     composed_bt = _backtest_lists(composed, ["customer_id", "product_id",
                                              "recommendation_rank"], clients).rename(
         columns={"recommendation_rank": "rank"})
-    methods["composed"] = (False, [composed_bt, lstm_bt[lstm_bt["variant"] == similar_variant]],
+    # Past its 7 slots the composed list is continued by the ranking its first slot reads.
+    continuation, continued_by = ((methods["ranker"][1][0], "ranker") if "ranker" in methods
+                                  else (lstm_bt[lstm_bt["variant"] == similar_variant],
+                                        similar_variant))
+    methods["composed"] = (False, [composed_bt, continuation],
                            "client_recommendations' composed list (similar, bought together, "
                            "novel; stock-filtered when stock exists), continued by the "
-                           f"{similar_variant} ranking")
+                           f"{continued_by} ranking")
     sample_note = (f"; a seeded sample of {len(users)} of the clients who bought after the "
                    "cut-off" if clients.sampled else "")
     rows_out = seam.EvaluationRows("recommendations", as_of_date=as_of, cutoff_date=cutoff)
