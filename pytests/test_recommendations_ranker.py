@@ -6,6 +6,7 @@ catalogue; the evaluation rows are identical whatever the order of the input row
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
@@ -184,5 +185,7 @@ def test_a_four_product_catalogue_ranks_without_failing(caplog):
     ranked = _ranked(inputs, FAST)
     lists = ranked[ranked["horizon"] != "training"]
     assert lists.groupby(["horizon", "variant", "customer_id"]).size().max() <= 4
-    evaluation = _evaluation(inputs, ranked, FAST)
+    with caplog.at_level(logging.INFO, logger="clientele.recommendations"):
+        evaluation = _evaluation(inputs, ranked, FAST)
     assert {"ranker", "repurchase"} <= set(evaluation["model_name"])
+    assert "the catalogue has 4 products, fewer than k = 20" in caplog.text

@@ -591,6 +591,10 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
     if horizon is None or products.empty:
         log.info("evaluation: no backtest horizon or an empty catalogue")
         return seam.empty_table(seam.EVALUATION_SCHEMA)
+    if len(products) < max(backtest.KS):
+        log.info("evaluation: the catalogue has %d products, fewer than k = %d: lists are "
+                 "shorter than k and a recall at k counts the whole catalogue",
+                 len(products), max(backtest.KS))
     catalog_filter = in_catalog(events, products)
     clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
     with seam.bounded_threads(settings.threads):
