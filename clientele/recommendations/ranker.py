@@ -337,10 +337,13 @@ def candidate_batch(frame: pd.DataFrame, lstm: pd.DataFrame, markets: pd.Series,
         first_day = -first[rows].toarray()[r, c]
         count = o[r, c]
         since = np.where(count > 0, cut_day - last_day, NEVER_DAYS)
-        gap = np.where(count > 1, (last_day - first_day) / np.maximum(count - 1, 1), np.nan)
+        gap = np.where((count > 1) & (last_day > first_day),
+                       (last_day - first_day) / np.maximum(count - 1, 1), np.nan)
         fam_idx = signals.family[c]
         fam_last = family_last[rows].toarray()[r, fam_idx]
         client = per_client.iloc[rows[r]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            price_ratio = signals.price[c] / paid[rows[r]]
         features = np.column_stack([
             count, since, gap, since / gap,
             views[rows].toarray()[r, c], carts[rows].toarray()[r, c],
@@ -352,10 +355,12 @@ def candidate_batch(frame: pd.DataFrame, lstm: pd.DataFrame, markets: pd.Series,
             np.where(lstm_r[r, c] > 0, lstm_s[r, c], np.nan),
             np.where(lstm_r[r, c] > 0, lstm_r[r, c], np.nan),
             market[r, c], _ranks(market)[r, c], signals.all_buyers[c], signals.trend[c],
-            signals.price[c] / paid[rows[r]], signals.margin[c], signals.age_days[c],
+            price_ratio, signals.margin[c], signals.age_days[c],
             client["client_orders"].to_numpy(), cut_day - client["last_day"].to_numpy(),
             client["client_products"].to_numpy(),
         ]).astype(np.float32)
+        # A ratio over zero (a gap of 0 days, a price of 0) is unknown, not infinite.
+        features[~np.isfinite(features)] = np.nan
         parts.append((rows[r], c, features, together_c[r, c], count > 0,
                       category_orders[rows][r, signals.category[c]] > 0))
     if not parts:
