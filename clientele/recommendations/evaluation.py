@@ -16,7 +16,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from clientele import seam
-from clientele.intervals import mean_ci
+from clientele.intervals import mean_ci, paired_difference_ci
 from clientele.recommendations.inputs import (
     ClientSample,
     Horizon,
@@ -139,8 +139,8 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                      catalog_filter: str, *, events: seam.Source, customers: seam.Source,
                      popularity: seam.Source, repurchase: seam.Source,
                      cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
-                     composed: seam.Source, similar_variant: str = "lstm", seed: int = 42
-                     ) -> pa.Table:
+                     composed: seam.Source, ranker: seam.Source | None = None,
+                     similar_variant: str = "lstm", seed: int = 42) -> pa.Table:
     """model_evaluation rows for every method, k, metric and segment, over ``clients``
     (those who bought a catalogue product from the backtest cut-off to as_of, or a
     seeded sample of them)."""
@@ -202,19 +202,49 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                             f"best-seller penalty {penalty:g}, exposure cap {cap_text}"
                             + (" (chosen on a validation cut before the test cut-off)"
                                if variant == "lstm_debiased" else ""))
+    if ranker is not None:
+        ranked = _backtest_lists(ranker, ["variant", *rank_columns], clients)
+        for variant, text in (("ranker", "every source's signals"),
+                              ("ranker_no_lstm", "every source's signals but the LSTM's "
+                               "(ablation)")):
+            methods[variant] = (False, [ranked[ranked["variant"] == variant]],
+                                "two stages: candidates from every source, then an XGBoost "
+                                f"learning-to-rank model over {text}, trained on a validation "
+                                "cut before the test cut-off")
     composed_bt = _backtest_lists(composed, ["customer_id", "product_id",
                                              "recommendation_rank"], clients).rename(
         columns={"recommendation_rank": "rank"})
-    methods["composed"] = (False, [composed_bt, lstm_bt[lstm_bt["variant"] == similar_variant]],
+    # Past its 7 slots the composed list is continued by the ranking its first slot reads.
+    continuation, continued_by = ((methods["ranker"][1][0], "ranker") if "ranker" in methods
+                                  else (lstm_bt[lstm_bt["variant"] == similar_variant],
+                                        similar_variant))
+    methods["composed"] = (False, [composed_bt, continuation],
                            "client_recommendations' composed list (similar, bought together, "
                            "novel; stock-filtered when stock exists), continued by the "
-                           f"{similar_variant} ranking")
+                           f"{continued_by} ranking")
     sample_note = (f"; a seeded sample of {len(users)} of the clients who bought after the "
                    "cut-off" if clients.sampled else "")
     rows_out = seam.EvaluationRows("recommendations", as_of_date=as_of, cutoff_date=cutoff)
+    # Recall split as in the reality-check paper: items bought before (repeat) and new
+    # items (explore), each over the clients who bought at least one such item.
+    repeat = truth.multiply(history > 0).tocsr()
+    repeat.eliminate_zeros()
+    explore = (truth - truth.multiply(history > 0)).tocsr()
+    explore.eliminate_zeros()
+    per_method: dict[str, dict[str, np.ndarray]] = {}
     for name, (is_baseline, frames, notes) in methods.items():
         top = ranked_array(users, products, [*frames, *fallback], K)
         note = notes + "; lists completed by market popularity" + sample_note
+        per_method[name] = {"recall": recall_at_k(top, truth, CI_K),
+                            "ndcg": ndcg_at_k(top, truth, CI_K)}
+        for metric, part in (("recall_repeat", repeat), ("recall_explore", explore)):
+            has = np.asarray(part.getnnz(axis=1) > 0)
+            if has.any():
+                value, lower, upper = mean_ci(recall_at_k(top[has], part[has], CI_K), seed=seed)
+                rows_out.add(name, metric, value, is_baseline=is_baseline, k=CI_K,
+                             segment="all", n_evaluated=int(has.sum()),
+                             notes=note + f"; over the clients who bought {metric[7:]} items",
+                             ci=(lower, upper))
         for segment, mask in (("all", np.ones(len(users), dtype=bool)),
                               ("returning", returning)):
             if not mask.any():
@@ -229,6 +259,9 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                 rows_out.add(name, key[0], float(row["value"]), is_baseline=is_baseline,
                              k=key[1], segment=segment, n_evaluated=int(row["n"]),
                              notes=note, ci=intervals.get(key))
+    _against_best_baseline(rows_out, per_method, methods, seed, sample_note)
+    if ranker is not None:
+        _ranker_training(rows_out, ranker)
     training = {"lstm": ("epochs_trained", "best_epoch", "validation_recall",
                          "validation_coverage"),
                 "lstm_debiased": ("popularity_penalty", "exposure_cap", "validation_recall",
@@ -244,3 +277,47 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                          "(recall, coverage at 10) on the cut before it that chose the "
                          "best-seller penalty and exposure cap")
     return rows_out.to_table()
+
+
+def _against_best_baseline(rows_out: seam.EvaluationRows,
+                           per_method: dict[str, dict[str, np.ndarray]],
+                           methods: dict[str, tuple[bool, list[pd.DataFrame], str]], seed: int,
+                           sample_note: str) -> None:
+    """Each method minus the best baseline (the baseline with the highest mean on that
+    metric), per client: the mean difference and its paired bootstrap 95 % interval
+    (the same resampled clients for both), as '<metric>_vs_best_baseline' rows."""
+    baselines = [name for name, (is_baseline, _, _) in methods.items() if is_baseline]
+    for metric in ("recall", "ndcg"):
+        if not baselines:
+            return
+        best = max(baselines, key=lambda b: (np.nanmean(per_method[b][metric]), b))
+        for name, values in per_method.items():
+            if name == best:
+                continue
+            ok = np.isfinite(values[metric]) & np.isfinite(per_method[best][metric])
+            diff, lower, upper = paired_difference_ci(values[metric][ok],
+                                                      per_method[best][metric][ok], seed=seed)
+            rows_out.add(name, f"{metric}_vs_best_baseline", diff,
+                         is_baseline=methods[name][0], k=CI_K, segment="all",
+                         n_evaluated=int(ok.sum()), ci=(lower, upper),
+                         notes=f"{name} minus the best baseline ({best}) on {metric}@{CI_K}, "
+                         "per client; paired bootstrap over clients" + sample_note)
+
+
+def _ranker_training(rows_out: seam.EvaluationRows, ranker: seam.Source) -> None:
+    """The ranker's feature importances (share of the trees' gain) and training figures."""
+    frame = seam.read_frame(ranker, ["variant", "feature", "importance", "trees",
+                                     "validation_ndcg", "training_clients"],
+                            where="horizon = 'training'", order_by="variant, feature")
+    note = ("XGBoost ranker trained on the validation cut; importance = share of the "
+            "trees' total gain")
+    for row in frame.itertuples(index=False):
+        rows_out.add(row.variant, f"importance:{row.feature}", float(row.importance),
+                     is_baseline=False, segment="training",
+                     n_evaluated=int(row.training_clients), notes=note)
+    for variant, group in frame.groupby("variant", sort=True):
+        first = group.iloc[0]
+        for column in ("trees", "validation_ndcg"):
+            rows_out.add(str(variant), column, float(first[column]), is_baseline=False,
+                         segment="training", n_evaluated=int(first["training_clients"]),
+                         notes=note)

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from clientele import seam
 from clientele.recommendations import evaluation as backtest
+from clientele.recommendations import ranker
 from clientele.recommendations.als import ImplicitALS
 from clientele.recommendations.diversity import (
     Candidates,
@@ -318,19 +319,21 @@ def _stacked(parts: list[tuple[pd.Index, dict[float, Candidates]]], penalty: flo
 
 def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[Horizon],
                        catalog_filter: str, settings: RecommendationSettings
-                       ) -> PenaltyChoice | None:
+                       ) -> tuple[PenaltyChoice | None, pa.Table | None]:
     """Best-seller penalty and exposure cap chosen on a validation cut: the backtest
     cut-off moved back by one holdout window, so nothing after the test cut-off is used.
-    None when there is no backtest horizon or nobody to validate on."""
+    None when there is no backtest horizon or nobody to validate on. Also the raw lists
+    of the validation clients at that cut (horizon 'validation'): the ranker learns on
+    them."""
     backtest = next((h for h in horizons if h.name == "backtest"), None)
     if backtest is None:
-        return None
+        return None, None
     cut = backtest.known_before
     window = backtest.as_of + pd.Timedelta(days=1) - cut
     validation_cut = cut - window
     fitted = _fit_lstm(events, products, validation_cut, catalog_filter, settings)
     if fitted is None:
-        return None
+        return None, None
     later = both(PURCHASE, f"event_date >= {day(validation_cut)}", f"event_date < {day(cut)}",
                  catalog_filter)
     clients = sample_clients(events, settings.sample_clients, settings.seed, later)
@@ -340,8 +343,15 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
                                     dict.fromkeys(penalties, _pool(settings)), penalties,
                                     settings))
     if not parts:
-        return None
-    customers, _ = _stacked(parts, 0.0)
+        return None, None
+    customers, (raw_idx, raw_val, _) = _stacked(parts, 0.0)
+    lists = _top_table(customers, fitted.vocabulary, raw_idx[:, :settings.candidates],
+                       raw_val[:, :settings.candidates], horizon="validation", variant="lstm",
+                       popularity_penalty=0.0, exposure_cap=np.nan,
+                       validation_recall=np.nan, validation_coverage=np.nan,
+                       epochs_trained=fitted.epochs_trained, best_epoch=fitted.best_epoch,
+                       final_loss=fitted.final_loss,
+                       training_sequences=fitted.training_sequences)
     truth = purchase_matrix(read_clients(events, ["customer_id", "product_id"], later, clients),
                             customers, products)
     to_catalog = products.get_indexer(fitted.vocabulary)
@@ -353,7 +363,7 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
              "cut-off %s%s", validation_cut.date(), len(customers), window.days, cut.date(),
              " (a sample)" if clients.sampled else "")
     return choose_penalty(candidates, truth, len(products), settings.lstm_exposure_cap_grid,
-                          EXPOSURE_K, settings.lstm_max_recall_loss)
+                          EXPOSURE_K, settings.lstm_max_recall_loss), lists
 
 
 def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
@@ -442,8 +452,10 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
 
     def parts() -> Iterator[pa.Table]:
         with seam.bounded_threads(settings.threads):
-            choice = _validation_choice(events, products, horizon_list, catalog_filter,
-                                        settings)
+            choice, validation_lists = _validation_choice(events, products, horizon_list,
+                                                          catalog_filter, settings)
+            if validation_lists is not None:
+                yield validation_lists
             if choice is None:
                 log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure "
                          "cap", settings.lstm_popularity_penalty)
@@ -455,14 +467,122 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     return seam.stream(LSTM_SCHEMA, parts())
 
 
+# --------------------------------------------------------------------------- ranker
+
+RANKER_SCHEMA = seam.fields(
+    ("horizon", pa.string()), ("variant", pa.string()), ("customer_id", pa.string()),
+    ("product_id", pa.string()), ("score", pa.float64()), ("rank", pa.int64()),
+    ("together_score", pa.float64()), ("was_bought", pa.bool_()),
+    ("category_bought", pa.bool_()), ("feature", pa.string()), ("importance", pa.float64()),
+    ("trees", pa.int64()), ("validation_ndcg", pa.float64()), ("training_clients", pa.int64()))
+
+
+def _ranked_table(batch: ranker.CandidateBatch, scores: np.ndarray, k: int, horizon: str,
+                  variant: str) -> pa.Table:
+    kept, rank, client, score = ranker.top_of(batch, scores, k)
+    n = len(kept)
+    return pa.table({
+        "horizon": pa.array([horizon] * n, pa.string()),
+        "variant": pa.array([variant] * n, pa.string()),
+        "customer_id": pa.array(np.asarray(batch.customers, dtype=object)[client], pa.string()),
+        "product_id": pa.array(np.asarray(batch.catalogue, dtype=object)[batch.product[kept]],
+                               pa.string()),
+        "score": pa.array(score.astype(np.float64)),
+        "rank": pa.array(rank.astype(np.int64)),
+        "together_score": pa.array(batch.together[kept].astype(np.float64)),
+        "was_bought": pa.array(batch.was_bought[kept].astype(bool)),
+        "category_bought": pa.array(batch.category_bought[kept].astype(bool)),
+        "feature": pa.nulls(n, pa.string()), "importance": pa.nulls(n, pa.float64()),
+        "trees": pa.nulls(n, pa.int64()), "validation_ndcg": pa.nulls(n, pa.float64()),
+        "training_clients": pa.nulls(n, pa.int64())}, schema=RANKER_SCHEMA)
+
+
+def _training_table(variant: str, fitted: ranker.FittedRanker) -> pa.Table:
+    names = sorted(fitted.importance, key=lambda f: (-fitted.importance[f], f))
+    frame = pd.DataFrame({
+        "horizon": "training", "variant": variant, "feature": names,
+        "importance": [fitted.importance[f] for f in names], "trees": fitted.trees,
+        "validation_ndcg": fitted.validation_ndcg,
+        "training_clients": fitted.training_clients})
+    for name in ("customer_id", "product_id", "score", "rank", "together_score", "was_bought",
+                 "category_bought"):
+        frame[name] = None
+    return seam.to_table(frame, RANKER_SCHEMA)
+
+
+def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
+                 horizons: seam.Source, lstm: seam.Source,
+                 settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+    """The two-stage recommender (:mod:`clientele.recommendations.ranker`): trained on the
+    validation cut (the backtest cut-off minus one holdout window, the LSTM's validation
+    lists), then the top ``candidates`` ranked products of the evaluated clients at the
+    backtest cut-off ('ranker' and the ablation 'ranker_no_lstm') and of every buyer today
+    ('ranker'); 'training' rows give each model's feature importances (share of gain)."""
+    settings = _settings(settings)
+    products = read_products(catalog)
+    catalog_filter = in_catalog(events, products)
+    horizon_list = read_horizons(horizons)
+
+    def parts() -> Iterator[pa.Table]:
+        backtest = next((h for h in horizon_list if h.name == "backtest"), None)
+        if backtest is None or products.empty:
+            log.info("ranker: no backtest horizon or an empty catalogue; no ranker")
+            return
+        with seam.bounded_threads(settings.threads):
+            window = backtest.as_of + pd.Timedelta(days=1) - backtest.known_before
+            validation = ranker.Cut("validation", backtest.known_before - window, "validation")
+            later = both(PURCHASE, f"event_date >= {day(validation.known_before)}",
+                         f"event_date < {day(backtest.known_before)}", catalog_filter)
+            clients = sample_clients(events, settings.ranker_training_clients, settings.seed,
+                                     later)
+            signals = ranker.catalogue_signals(events, catalog, customers, products,
+                                               validation, catalog_filter, settings)
+            batches = list(ranker.iter_cut_batches(events, lstm, customers, signals,
+                                                   validation, catalog_filter, clients,
+                                                   settings))
+            truth = read_clients(events, ["customer_id", "product_id"], later, clients)
+            labels = [ranker.labels_of(b, truth) for b in batches]
+            log.info("ranker: %d candidates for %d training clients (%.1f%% bought)",
+                     sum(len(b.client) for b in batches), len(clients.ids),
+                     100 * float(np.concatenate(labels).mean()) if labels else 0.0)
+            without_lstm = tuple(f for f in ranker.FEATURES if f not in ranker.LSTM_FEATURES)
+            models = {"ranker": ranker.fit_ranker(batches, labels, ranker.FEATURES, settings),
+                      "ranker_no_lstm": ranker.fit_ranker(batches, labels, without_lstm,
+                                                          settings)} if batches else {}
+            del batches, labels
+            for variant, fitted in models.items():
+                if fitted is not None:
+                    yield _training_table(variant, fitted)
+            for horizon in horizon_list:
+                variants = {v: m for v, m in models.items() if m is not None
+                            and (horizon.name == "backtest" or v == "ranker")}
+                if not variants:
+                    continue
+                cut = ranker.Cut(horizon.name, horizon.known_before, horizon.name)
+                scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+                          if horizon.name == "backtest" else None)
+                signals = ranker.catalogue_signals(events, catalog, customers, products, cut,
+                                                   catalog_filter, settings)
+                n_scored = 0
+                for batch in ranker.iter_cut_batches(events, lstm, customers, signals, cut,
+                                                     catalog_filter, scored, settings):
+                    for variant, fitted in variants.items():
+                        yield _ranked_table(batch, fitted.score(batch), settings.candidates,
+                                            horizon.name, variant)
+                    n_scored += len(batch.customers)
+                log.info("ranker %s: %d clients ranked", horizon.name, n_scored)
+
+    return seam.stream(RANKER_SCHEMA, parts())
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
 def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
                customers: seam.Source, popularity: seam.Source, repurchase: seam.Source,
                cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
-               composed: seam.Source, settings: RecommendationSettings | None = None
-               ) -> pa.Table:
+               composed: seam.Source, ranker: seam.Source | None = None,
+               settings: RecommendationSettings | None = None) -> pa.Table:
     """The backtest of every method on the evaluated clients (see
     :mod:`clientele.recommendations.evaluation`), as model_evaluation rows."""
     settings = _settings(settings)
@@ -471,11 +591,16 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
     if horizon is None or products.empty:
         log.info("evaluation: no backtest horizon or an empty catalogue")
         return seam.empty_table(seam.EVALUATION_SCHEMA)
+    if len(products) < max(backtest.KS):
+        log.info("evaluation: the catalogue has %d products, fewer than k = %d: lists are "
+                 "shorter than k and a recall at k counts the whole catalogue",
+                 len(products), max(backtest.KS))
     catalog_filter = in_catalog(events, products)
     clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
     with seam.bounded_threads(settings.threads):
         return backtest.evaluate_methods(
             horizon, products, clients, catalog_filter, events=events, customers=customers,
             popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
-            lstm=lstm, composed=composed, similar_variant=settings.similar_variant,
+            lstm=lstm, composed=composed, ranker=ranker,
+            similar_variant=settings.similar_variant,
             seed=settings.seed)

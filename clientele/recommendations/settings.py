@@ -47,9 +47,18 @@ class RecommendationSettings(seam.AreaSettings):
             per day.
         lstm_embedding_dim, lstm_hidden_dim, lstm_batch_size, lstm_learning_rate: the
             network and its training.
-        threads: CPU threads of numpy's BLAS and torch in these models (dbt may run two
-            Python models at once on a 2-core machine: one each was several times faster
-            than two contending).
+        threads: CPU threads of numpy's BLAS, torch and XGBoost in these models (dbt may
+            run two Python models at once on a 2-core machine: one each was several times
+            faster than two contending).
+        popularity_window_days, basket_max_products, min_pair_orders, basket_antecedents:
+            the SQL baselines' windows and rules, which the ranker's features recompute at
+            its validation cut.
+        ranker_training_clients: the ranker trains on at most this many clients (a seeded
+            sample of those who bought in the validation window).
+        ranker_candidates_per_source: products each source proposes per client (stage one).
+        ranker_objective: XGBoost objective, rank:ndcg or rank:pairwise.
+        ranker_trees, ranker_depth, ranker_learning_rate: the boosted trees (the number of
+            trees is the most kept by early stopping on the validation cut).
     """
 
     seed: int = 42
@@ -76,12 +85,27 @@ class RecommendationSettings(seam.AreaSettings):
     lstm_batch_size: int = 256
     lstm_learning_rate: float = 0.005
     threads: int = 1
+    popularity_window_days: int = 90
+    basket_max_products: int = 50
+    min_pair_orders: int = 2
+    basket_antecedents: int = 10
+    ranker_training_clients: int = 5_000
+    ranker_candidates_per_source: int = 30
+    ranker_objective: str = "rank:ndcg"
+    ranker_trees: int = 300
+    ranker_depth: int = 6
+    ranker_learning_rate: float = 0.1
 
     def __post_init__(self) -> None:
         if self.similar_variant not in ("lstm", "lstm_debiased"):
             raise ValueError(f"similar_variant {self.similar_variant!r}: "
                              "expected lstm or lstm_debiased")
-        for name in ("candidates", "sample_clients", "batch_clients", "als_factors",
+        if self.ranker_objective not in ("rank:ndcg", "rank:pairwise", "rank:map"):
+            raise ValueError(f"ranker_objective {self.ranker_objective!r}: expected "
+                             "rank:ndcg, rank:pairwise or rank:map")
+        for name in ("candidates", "ranker_training_clients", "ranker_trees",
+                     "ranker_candidates_per_source", "sample_clients", "batch_clients",
+                     "als_factors",
                      "als_training_clients", "lstm_training_clients", "lstm_max_steps",
                      "lstm_max_events_per_step", "lstm_batch_size"):
             if getattr(self, name) < 1:

@@ -18,5 +18,6 @@ def model(dbt, session):
         als=dbt.ref("int_recommendations__als"),
         lstm=dbt.ref("int_recommendations__lstm"),
         composed=dbt.ref("int_recommendations__composed"),
+        ranker=dbt.ref("int_recommendations__ranker"),
         settings=RecommendationSettings.from_config(dbt.config.get("settings")),
     )

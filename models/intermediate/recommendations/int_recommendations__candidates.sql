@@ -1,6 +1,7 @@
 {#- Per horizon and client, every product a family of the composed list proposes, in one
-    shape: similar (the sequence model, for an active client, in a category the client
-    has shown interest in), win_back (an inactive client's favourites), bought_together
+    shape: similar (the ranker's best products for an active client, whatever their
+    source; for a client the ranker did not list, the sequence model's, in a category the
+    client has shown interest in), win_back (an inactive client's favourites), bought_together
     (market-basket rules from what the client bought last), novel (popular in the
     client's market, in a category the client has never bought) and popular_in_market
     (a prospect's list). Every family gives the same columns; one step then keeps the
@@ -57,6 +58,13 @@ repurchase as (
 rules as (
 
     select * from {{ ref('int_recommendations__item_cooccurrence') }}
+
+),
+
+ranked as (
+
+    select * from {{ ref('int_recommendations__ranker') }}
+    where variant = 'ranker' and horizon in ('backtest', 'current')
 
 ),
 
@@ -295,43 +303,108 @@ together_scored as (
 -- Each family below gives the same columns: the product, its source and slot, the
 -- family's own score, its relevance (what the slot ranks on) with how margin weighs on it
 -- (margin_rule), and the reason in words.
+-- The clients the ranker listed; the others (no ranker: too little history to train it)
+-- keep the sequence model's similar products.
+ranked_clients as (
+
+    select distinct
+        horizon,
+        customer_id
+    from ranked
+
+),
+
+sequence_fallback as (
+
+    select sequence_model.*
+    from sequence_model
+    left join ranked_clients
+        on
+            sequence_model.horizon = ranked_clients.horizon
+            and sequence_model.customer_id = ranked_clients.customer_id
+    where ranked_clients.customer_id is null
+
+),
+
+-- The first slot takes the ranker's best products, whatever their source.
+ranked_similar as (
+
+    select
+        ranked.horizon,
+        ranked.customer_id,
+        ranked.product_id,
+        ranked.score,
+        ranked.rank,
+        'ranked ' || cast(ranked.rank as varchar) || ' of your candidates by the ranker' as model_words
+    from ranked
+    inner join clients
+        on
+            ranked.horizon = clients.horizon
+            and ranked.customer_id = clients.customer_id
+    where clients.client_segment = 'active'
+
+),
+
+lstm_similar as (
+
+    select
+        sequence_fallback.horizon,
+        sequence_fallback.customer_id,
+        sequence_fallback.product_id,
+        sequence_fallback.score,
+        sequence_fallback.rank,
+        'sequence model rank ' || cast(sequence_fallback.rank as varchar) as model_words
+    from sequence_fallback
+    inner join clients
+        on
+            sequence_fallback.horizon = clients.horizon
+            and sequence_fallback.customer_id = clients.customer_id
+    inner join catalog
+        on sequence_fallback.product_id = catalog.product_id
+    inner join client_categories
+        on
+            sequence_fallback.horizon = client_categories.horizon
+            and sequence_fallback.customer_id = client_categories.customer_id
+            and catalog.category = client_categories.category
+    where clients.client_segment = 'active'
+
+),
+
+similar_proposed as (
+
+    select * from ranked_similar
+    union all
+    select * from lstm_similar
+
+),
+
 similar_family as (
 
     select
-        sequence_model.horizon,
-        sequence_model.customer_id,
-        sequence_model.product_id,
+        similar_proposed.horizon,
+        similar_proposed.customer_id,
+        similar_proposed.product_id,
         'similar' as recommendation_source,
         1 as slot_order,
-        sequence_model.score as source_score,
-        sequence_model.score as relevance,
+        1 as slot_tier,
+        similar_proposed.score as source_score,
+        similar_proposed.score as relevance,
         'added' as margin_rule,
         case
             when client_products.was_bought
-                then 'you bought it before; sequence model rank ' || cast(sequence_model.rank as varchar)
+                then 'you bought ' || catalog.product_name || ' before; '
             when client_products.product_id is not null
-                then 'you browsed it; sequence model rank ' || cast(sequence_model.rank as varchar)
-            else 'like your ' || catalog.category || ' products; sequence model rank '
-                || cast(sequence_model.rank as varchar)
-        end as reason
-    from sequence_model
-    inner join clients
-        on
-            sequence_model.horizon = clients.horizon
-            and sequence_model.customer_id = clients.customer_id
+                then 'you browsed ' || catalog.product_name || '; '
+            else catalog.product_name || ', in ' || coalesce(catalog.category, 'a new category') || '; '
+        end || similar_proposed.model_words as reason
+    from similar_proposed
     inner join catalog
-        on sequence_model.product_id = catalog.product_id
-    inner join client_categories
-        on
-            sequence_model.horizon = client_categories.horizon
-            and sequence_model.customer_id = client_categories.customer_id
-            and catalog.category = client_categories.category
+        on similar_proposed.product_id = catalog.product_id
     left join client_products
         on
-            sequence_model.horizon = client_products.horizon
-            and sequence_model.customer_id = client_products.customer_id
-            and sequence_model.product_id = client_products.product_id
-    where clients.client_segment = 'active'
+            similar_proposed.horizon = client_products.horizon
+            and similar_proposed.customer_id = client_products.customer_id
+            and similar_proposed.product_id = client_products.product_id
 
 ),
 
@@ -343,35 +416,50 @@ win_back_family as (
         repurchase.product_id,
         'win_back' as recommendation_source,
         1 as slot_order,
+        1 as slot_tier,
         cast(repurchase.purchase_orders as double) as source_score,
         repurchase.purchase_orders as relevance,
         'scaled' as margin_rule,
-        'a favourite of yours: in ' || cast(repurchase.purchase_orders as varchar) || ' of your orders, last on '
+        'a favourite of yours: ' || catalog.product_name || ', in ' || cast(repurchase.purchase_orders as varchar) || ' of your orders, last on '
         || strftime(repurchase.last_purchased_at, '%Y-%m-%d') as reason
     from repurchase
     inner join clients
         on
             repurchase.horizon = clients.horizon
             and repurchase.customer_id = clients.customer_id
+    inner join catalog
+        on repurchase.product_id = catalog.product_id
     where clients.client_segment = 'inactive'
 
 ),
 
+-- Products bought together fill their slot in the ranker's order when it ranked them,
+-- then (slot_tier 2) by the rule's confidence.
 together_family as (
 
     select
-        horizon,
-        customer_id,
-        product_id,
+        together_scored.horizon,
+        together_scored.customer_id,
+        together_scored.product_id,
         'bought_together' as recommendation_source,
         2 as slot_order,
-        confidence as source_score,
-        confidence as relevance,
-        'scaled' as margin_rule,
-        'bought together with ' || antecedent_product_id || ' in '
-        || cast(round(100 * confidence) as varchar) || '% of its orders (lift '
-        || cast(round(lift, 1) as varchar) || ')' as reason
+        case when ranked.product_id is null then 2 else 1 end as slot_tier,
+        together_scored.confidence as source_score,
+        coalesce(ranked.score, together_scored.confidence) as relevance,
+        case when ranked.product_id is null then 'scaled' else 'added' end as margin_rule,
+        catalog.product_name || ': bought together with ' || antecedent.product_name || ' in '
+        || cast(round(100 * together_scored.confidence) as varchar) || '% of its orders (lift '
+        || cast(round(together_scored.lift, 1) as varchar) || ')' as reason
     from together_scored
+    inner join catalog
+        on together_scored.product_id = catalog.product_id
+    inner join catalog as antecedent
+        on together_scored.antecedent_product_id = antecedent.product_id
+    left join ranked
+        on
+            together_scored.horizon = ranked.horizon
+            and together_scored.customer_id = ranked.customer_id
+            and together_scored.product_id = ranked.product_id
 
 ),
 
@@ -386,10 +474,12 @@ popular_family as (
         case when clients.client_segment = 'prospect' then 'popular_in_market' else 'novel' end
             as recommendation_source,
         case when clients.client_segment = 'prospect' then 1 else 3 end as slot_order,
+        case when ranked.product_id is null then 2 else 1 end as slot_tier,
         cast(popular_for_client.buyers as double) as source_score,
-        popular_for_client.client_popularity_rank as relevance,
-        'rank' as margin_rule,
-        case
+        coalesce(ranked.score, popular_for_client.client_popularity_rank) as relevance,
+        case when ranked.product_id is null then 'rank' else 'added' end as margin_rule,
+        catalog.product_name || ', '
+        || case
             when clients.client_segment = 'prospect' then 'popular: '
             else 'new category for you: ' || catalog.category || '; '
         end
@@ -408,6 +498,11 @@ popular_family as (
             popular_for_client.horizon = bought_categories.horizon
             and popular_for_client.customer_id = bought_categories.customer_id
             and catalog.category = bought_categories.category
+    left join ranked
+        on
+            popular_for_client.horizon = ranked.horizon
+            and popular_for_client.customer_id = ranked.customer_id
+            and popular_for_client.product_id = ranked.product_id
     where clients.client_segment = 'prospect' or bought_categories.category is null
 
 ),
@@ -434,9 +529,11 @@ scored as (
         clients.market,
         clients.home_store_id,
         proposed.product_id,
+        catalog.product_name,
         catalog.category,
         proposed.recommendation_source,
         proposed.slot_order,
+        proposed.slot_tier,
         proposed.reason,
         proposed.source_score,
         case proposed.margin_rule

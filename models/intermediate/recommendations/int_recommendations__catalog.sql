@@ -21,6 +21,7 @@ recommendable as (
 
     select
         products.product_id,
+        coalesce(products.product_name, products.product_id) as product_name,
         products.category,
         products.family,
         products.list_price,

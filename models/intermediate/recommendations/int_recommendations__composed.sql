@@ -83,6 +83,7 @@ composed as (
             order by slot_order, slot_rank
         ) as recommendation_rank,
         product_id,
+        product_name,
         category,
         recommendation_source,
         reason,

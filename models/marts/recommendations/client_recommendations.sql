@@ -9,23 +9,33 @@ composed as (
 
 ),
 
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
 current_lists as (
 
     select
-        customer_id,
-        cast(recommendation_rank as integer) as recommendation_rank,
-        product_id,
-        category,
-        recommendation_source,
-        reason,
-        client_segment,
-        cast(source_score as double) as source_score,
-        cast(ranking_score as double) as ranking_score,
-        cast(margin_rate as double) as margin_rate,
-        stock_status,
+        composed.customer_id,
+        cast(composed.recommendation_rank as integer) as recommendation_rank,
+        composed.product_id,
+        composed.product_name,
+        composed.category,
+        composed.recommendation_source,
+        composed.reason,
+        composed.client_segment,
+        cast(composed.source_score as double) as source_score,
+        cast(composed.ranking_score as double) as ranking_score,
+        cast(composed.margin_rate as double) as margin_rate,
+        composed.stock_status,
+        customers.email_opt_in,
         {{ as_of_date() }} as as_of_date
     from composed
-    where horizon = 'current'
+    left join customers
+        on composed.customer_id = customers.customer_id
+    where composed.horizon = 'current'
 
 )
 
