@@ -100,8 +100,8 @@ def test_every_declared_var_has_a_comment_and_a_prefix():
     lines = block.split("\n")
     names = set(declared())
     project_wide = {"raw_path", "as_of", "max_line_quantity"}
-    # als_ and lstm_ until issue 12 moves them under recommendations_.
-    areas = ("core_", "staging_", "segmentation_", "launch_", "retention_", "recommendations_", "clienteling_")
+    areas = ("core_", "staging_", "segmentation_", "launch_", "retention_", "recommendations_",
+             "clienteling_")
     for i, line in enumerate(lines):
         match = re.match(r"  ([a-z_0-9]+):", line)
         if not match or match[1] not in names:
