@@ -223,11 +223,15 @@ def test_contact_decision_has_real_probabilities_and_no_sentinel_dates():
     now = worth["contact_decision"] == "contact now"
     assert (start[now] == AS_OF + pd.Timedelta(days=1)).all()
     assert (start[~now] > AS_OF + pd.Timedelta(days=1)).all()
-    # Past the last window (365 days) nothing is worth contacting, and the chance of a
-    # second order is the real one, small, not a "later" window of probability 1.
+    # Past the last window (365 days) the only candidate is the next 90 days, with the
+    # real chance of a second order in them (not a "later" window of probability 1).
     old = timing["days_since_first_order"] >= 365
-    assert old.any() and not_now[old].all()
-    assert (timing.loc[old, "contact_score"] < 0.2).all()
+    assert old.any()
+    assert (timing.loc[old & ~not_now, "best_window"] == "366+").all()
+    assert (timing.loc[old & ~not_now, "best_window_probability"]
+            == timing.loc[old & ~not_now, "contact_score"]).all()
+    assert (not_now[old] == (timing.loc[old, "contact_score"] < 0.05)).all()
+    assert timing.loc[old, "p_later_or_never"].eq(1).all()
     second = inputs.first_purchases.set_index("customer_id")["second_order_date"]
     assert second.reindex(timing["customer_id"]).isna().all()  # one-time buyers only
     # A stricter threshold leaves fewer clients to contact, never more.

@@ -90,6 +90,8 @@ CHURN_HORIZON = 365
 #: What a one-time buyer's contact decision can be (second_purchase_timing).
 CONTACT_NOW, CONTACT_LATER, NOT_NOW = ("contact now", "wait for window",
                                        "not worth contacting now")
+#: The contact window of a one-time buyer past every window: the next HORIZON days.
+LATER_WINDOW = "366+"
 #: What customer_predictions says of the next order.
 NEXT_ORDER_DATED, NEXT_ORDER_UNLIKELY = "expected by date", "unlikely within a year"
 SUPERVISED = ("second_purchase_hazard_xgb", "repeat_xgb")
@@ -586,13 +588,16 @@ def _timing_scores(model: TimingModel, data: SecondPurchaseData, as_of: pd.Times
     """Window probabilities, contact score and contact decision of a batch of one-time
     buyers.
 
-    Every figure is a probability given no second purchase so far. A window is worth
-    contacting when it is still open and P(second purchase in it) reaches
+    Every figure is a probability given no second purchase so far. The candidate windows
+    are those still open and, once every window is over (365 days after the first order),
+    the next 90 days (``LATER_WINDOW``, with P(second purchase in the next 90 days)). A
+    candidate is worth contacting when P(second purchase in it) reaches
     ``min_window_probability``; the best window is, among those, the one with the highest
     probability per remaining day (windows differ in length); with none the decision is
     "not worth contacting now" and the window and its dates are null.
     """
     f = data.frame
+    n = len(f)
     out = pd.DataFrame({
         "customer_id": f["customer_id"].to_numpy(),
         "market": f["market"].astype(str).to_numpy(),
@@ -600,36 +605,42 @@ def _timing_scores(model: TimingModel, data: SecondPurchaseData, as_of: pd.Times
         "days_since_first_order": f["elapsed"].astype(int).to_numpy(),
     })
     probs = model.window_probabilities(data).reset_index(drop=True)
-    window_p = probs[[f"p_{lo}_{hi}" for lo, hi in WINDOWS]].to_numpy()
-    e = f["elapsed"].to_numpy(float)
-    lo_all = np.array([w[0] for w in WINDOWS], dtype=float)
-    hi_all = np.array([w[1] for w in WINDOWS], dtype=float)
-    start_offset = np.maximum(lo_all[None, :], e[:, None] + 1)
-    remaining = hi_all[None, :] - start_offset + 1
-    worth = (remaining > 0) & (window_p >= min_window_probability)
-    intensity = np.where(worth, window_p / np.maximum(remaining, 1), -1.0)
+    fixed_p = probs[[f"p_{lo}_{hi}" for lo, hi in WINDOWS]].to_numpy()
     for j, (lo, hi) in enumerate(WINDOWS):
-        out[f"p_window_{lo}_{hi}"] = window_p[:, j]
+        out[f"p_window_{lo}_{hi}"] = fixed_p[:, j]
     out["p_later_or_never"] = probs["p_later_or_never"].to_numpy()
     out["p_second_within_365d"] = 1.0 - out["p_later_or_never"]
     out[f"p_second_next_{HORIZON}d"] = model.probability_next(data, HORIZON)
     out["p_second_next_365d"] = model.probability_next(data, 365)
     out["contact_score"] = out[f"p_second_next_{HORIZON}d"]
+    # Candidates: the fixed windows, then the next HORIZON days once they are all over
+    # (days since the first order, inclusive).
+    e = f["elapsed"].to_numpy(float)
+    past_windows = e >= WINDOWS[-1][1]
+    lo = np.column_stack([np.tile([w[0] for w in WINDOWS], (n, 1)), e + 1]).astype(float)
+    hi = np.column_stack([np.tile([w[1] for w in WINDOWS], (n, 1)), e + HORIZON]).astype(float)
+    p = np.column_stack([fixed_p, np.where(past_windows, out["contact_score"], 0.0)])
+    start_offset = np.maximum(lo, e[:, None] + 1)
+    remaining = hi - start_offset + 1
+    is_open = remaining > 0
+    is_open[:, -1] = past_windows
+    worth = is_open & (p >= min_window_probability)
+    intensity = np.where(worth, p / np.maximum(remaining, 1), -1.0)
     out["windows_worth_contacting"] = worth.sum(axis=1).astype(np.int32)
     best = intensity.argmax(axis=1)
     any_worth = worth.any(axis=1)
-    rows = np.arange(len(f))
+    rows = np.arange(n)
     first = f["first_order_date"].reset_index(drop=True)
     start = first + pd.to_timedelta(start_offset[rows, best], unit="D")
-    end = first + pd.to_timedelta(hi_all[best], unit="D")
+    end = first + pd.to_timedelta(hi[rows, best], unit="D")
     opens_now = start_offset[rows, best] == e + 1
     out["contact_decision"] = np.where(~any_worth, NOT_NOW,
                                        np.where(opens_now, CONTACT_NOW, CONTACT_LATER))
-    labels = np.array([f"{lo}-{hi}" for lo, hi in WINDOWS], dtype=object)
+    labels = np.array([f"{a}-{b}" for a, b in WINDOWS] + [LATER_WINDOW], dtype=object)
     out["best_window"] = np.where(any_worth, labels[best], None)
     out["best_window_start_date"] = start.dt.date.where(any_worth, None).to_numpy()
     out["best_window_end_date"] = end.dt.date.where(any_worth, None).to_numpy()
-    out["best_window_probability"] = np.where(any_worth, window_p[rows, best], np.nan)
+    out["best_window_probability"] = np.where(any_worth, p[rows, best], np.nan)
     out["model_name"] = model.name
     out["notes"] = reason or None
     out["as_of_date"] = as_of.date()
