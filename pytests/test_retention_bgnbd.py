@@ -181,3 +181,14 @@ def test_gamma_gamma_recovers_spend_parameters():
     one = model.conditional_expected_value([1], [10 * population])[0]
     many = model.conditional_expected_value([7], [10 * population])[0]
     assert population < one < many < 10 * population
+
+
+def test_the_next_order_date_halves_the_probability_of_an_order_within_the_year():
+    # What customer_predictions dates: the day where P(an order by then) reaches half of
+    # P(an order within 52 weeks), which always lies inside those 52 weeks.
+    d = _cdnow_summary()
+    model = ModifiedBetaGeoNBD().fit(d["x"], d["t_x"], d["T"])
+    within = model.probability_of_purchase(52, d["x"], d["t_x"], d["T"])
+    day = model.time_to_purchase_probability(within / 2, d["x"], d["t_x"], d["T"])
+    assert np.isfinite(day).all() and (day > 0).all() and (day < 52).all()
+    assert np.allclose(model.probability_of_purchase(day, d["x"], d["t_x"], d["T"]), within / 2)

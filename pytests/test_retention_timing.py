@@ -253,9 +253,10 @@ def test_customer_predictions_let_one_time_buyers_lapse_and_date_the_next_order(
     rho = one_time[["p_alive", "tenure_days"]].corr(method="spearman").iloc[0, 1]
     assert rho < -0.9
     assert np.allclose(customers["churn_probability"], 1 - customers["p_order_365d"])
-    # A next-order date exactly where an order within a year is more likely than not.
+    # A next-order date exactly outside the high churn band, within the year.
     dated = customers["expected_next_order_date"].notna()
-    assert (dated == (customers["p_order_365d"] >= 0.5 - 1e-6)).mean() > 0.999
+    assert dated.any() and (~dated).any()
+    assert (dated == (customers["churn_probability"] <= settings.churn_high_above)).all()
     assert (customers.loc[dated, "next_order_outlook"] == "expected by date").all()
     assert (customers.loc[~dated, "next_order_outlook"] == "unlikely within a year").all()
     days = (pd.to_datetime(customers.loc[dated, "expected_next_order_date"]) - AS_OF).dt.days

@@ -680,6 +680,7 @@ class _CustomerModels:
     repeat_rate: float
     selected: str
     supervised: RepeatPurchaseModel | None
+    churn_high_above: float
 
     @property
     def lifetime(self) -> tuple[str, BetaGeoFamily | None]:
@@ -725,7 +726,11 @@ def _customer_scores(m: _CustomerModels, purchases: pd.DataFrame,
         out["p_alive"] = life["p_alive"].to_numpy()
         out["p_order_365d"] = life[f"p_order_{CHURN_HORIZON}d"].to_numpy()
         out["expected_orders_365d"] = life[f"expected_orders_{CHURN_HORIZON}d"].to_numpy()
-        wait = life["median_days_to_next"].to_numpy()
+        # The median of the next order's day among the clients like this one who order
+        # within the year: where P(an order by then) reaches half of P(within a year).
+        wait = 7 * model.time_to_purchase_probability(
+            out["p_order_365d"].to_numpy() / 2, rfm["frequency"], rfm["recency"] / 7,
+            rfm["T"] / 7)
     else:
         # Neither could be fitted (e.g. nobody bought twice): the overall repeat rate.
         out["p_alive"] = np.nan
@@ -753,9 +758,9 @@ def _customer_scores(m: _CustomerModels, purchases: pd.DataFrame,
             out["expected_orders_90d"] = p_90[chosen, "expected"]
     out["lifetime_model"] = lifetime
     out["churn_probability"] = 1.0 - out["p_order_365d"]
-    # The next order is dated where it is more likely than not within a year: the day by
-    # which P(an order) reaches one half (the median wait, which exists only then).
-    dated = np.isfinite(wait) & (wait <= CHURN_HORIZON)
+    # Dated where an order within the year is meaningful, i.e. outside the high churn band.
+    dated = (np.isfinite(wait) & (wait <= CHURN_HORIZON)
+             & (out["churn_probability"].to_numpy() <= m.churn_high_above))
     days = np.clip(np.ceil(np.where(dated, wait, 1.0)), 1, CHURN_HORIZON)
     next_date = as_of + pd.to_timedelta(days, unit="D")
     out["expected_next_order_date"] = pd.Series(next_date.date).where(dated, None).to_numpy()
@@ -792,7 +797,7 @@ def _fit_customer_models(inputs: RetentionInputs, as_of: pd.Timestamp, selected:
         if supervised is None:
             LOG.warning("customer predictions: falling back to MBG/NBD (%s)", reason)
     return _CustomerModels(as_of, lifetime.get("bgnbd"), lifetime.get("mbgnbd"), gamma_gamma,
-                           repeat_rate, selected, supervised)
+                           repeat_rate, selected, supervised, s.churn_high_above)
 
 
 def score_customers(inputs: RetentionInputs, evaluation: seam.Source,
@@ -802,8 +807,9 @@ def score_customers(inputs: RetentionInputs, evaluation: seam.Source,
 
     ``evaluation`` is the backtest's output: the model with the lowest 90-day Brier score
     (``select_model``) drives p_order_90d and expected_orders_90d. p_alive, P(an order in
-    365 days), churn (its complement), the next order date and expected orders over 365
-    days come from MBG/NBD (``lifetime_model``), the value from Gamma-Gamma.
+    365 days), churn (its complement), the next order date (outside the high churn band:
+    the median day of the next order given one within the year) and expected orders over
+    365 days come from MBG/NBD (``lifetime_model``), the value from Gamma-Gamma.
     """
     s = settings or RetentionSettings()
     inputs = inputs.relations()
