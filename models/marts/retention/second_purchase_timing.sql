@@ -49,6 +49,18 @@ typed as (
     left join customers
         on scores.customer_id = customers.customer_id
 
+),
+
+ranked as (
+
+    select
+        *,
+        -- The order contact lists follow: highest contact score first, ties by client.
+        row_number() over (
+            order by contact_score desc, customer_id asc
+        ) as contact_rank
+    from typed
+
 )
 
-select * from typed
+select * from ranked
