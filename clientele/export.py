@@ -154,14 +154,16 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
     ExportTable("early_adopter_scores", "launch", "Early-adopter score per client.", ()),
     # retention
     ExportTable("second_purchase_timing", "retention", "Best window for a second purchase.", (
-        ("customer_id", "varchar"), ("market", "varchar"), ("best_window", "varchar"),
+        ("customer_id", "varchar"), ("market", "varchar"), ("contact_score", "double"),
+        ("contact_decision", "varchar"), ("best_window", "varchar"),
         ("best_window_start_date", "date"), ("best_window_end_date", "date"),
         ("best_window_probability", "double"), ("p_second_within_365d", "double"),
         ("email_opt_in", "boolean"), ("phone_opt_in", "boolean"),
     )),
     ExportTable("customer_predictions", "retention", "p_alive, expected orders, churn, CLV.", (
-        ("customer_id", "varchar"), ("p_alive", "double"), ("churn_band", "varchar"),
-        ("predicted_value_365d", "double"),
+        ("customer_id", "varchar"), ("p_alive", "double"), ("churn_probability", "double"),
+        ("churn_band", "varchar"), ("expected_next_order_date", "date"),
+        ("next_order_outlook", "varchar"), ("predicted_value_365d", "double"),
     )),
     # recommendations
     ExportTable("client_recommendations", "recommendations", "Composed product list per client.", (

@@ -1,13 +1,116 @@
-"""BG/NBD and Gamma-Gamma: recover known parameters from simulated data."""
+"""BG/NBD, MBG/NBD and Gamma-Gamma: the published CDNOW estimates from the CDNOW summary,
+and known parameters recovered from simulated data."""
+
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from clientele.retention.bgnbd import BetaGeoNBD, GammaGamma, simulate_bgnbd
+from clientele.retention.bgnbd import BetaGeoNBD, GammaGamma, ModifiedBetaGeoNBD, simulate_bgnbd
+from clientele.retention.repeat import fit_bgnbd, rfm_at
+
+#: The CDNOW 1/10 sample as summarised by FHL 2005 (pytests/data/cdnow/README.md).
+CDNOW_SUMMARY = Path(__file__).parent / "data" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
 
 # Published CDNOW estimates (Fader, Hardie & Lee 2005, weeks; 2,357 customers,
 # first purchases over 12 weeks, 39-week calibration period).
 CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+
+def _cdnow_summary() -> pd.DataFrame:
+    return pd.read_csv(CDNOW_SUMMARY)
+
+
+def test_bgnbd_reproduces_the_published_cdnow_fit():
+    # FHL 2005, "Counting your customers the easy way", section 5: r = 0.243,
+    # alpha = 4.414, a = 0.793, b = 2.426, log-likelihood -9,582.4, unpenalised.
+    d = _cdnow_summary()
+    assert len(d) == 2_357 and (d["x"] == 0).sum() == 1_411
+    model = BetaGeoNBD().fit(d["x"], d["t_x"], d["T"])
+    for name, value in CDNOW.items():
+        assert model.params_[name] == pytest.approx(value, abs=1e-3), name
+    assert model.log_likelihood_ == pytest.approx(-9582.4, abs=0.1)
+    # A penalty moves the estimates away from the published ones: it must not be the default.
+    penalised = BetaGeoNBD(penalizer=0.001).fit(d["x"], d["t_x"], d["T"])
+    assert abs(penalised.params_["b"] / CDNOW["b"] - 1) > 0.1
+
+
+def test_gamma_gamma_reproduces_the_published_cdnow_fit():
+    # FHL 2005, "RFM and CLV", on the 946 repeat buyers' mean repeat transaction value:
+    # p = 6.25, q = 3.74, gamma = 15.44.
+    d = _cdnow_summary()
+    repeat = d[d["x"] > 0]
+    assert len(repeat) == 946
+    model = GammaGamma().fit(repeat["x"], repeat["zbar"])
+    assert model.params_["p"] == pytest.approx(6.25, abs=0.01)
+    assert model.params_["q"] == pytest.approx(3.74, abs=0.01)
+    assert model.params_["v"] == pytest.approx(15.44, abs=0.01)
+
+
+def test_mbgnbd_on_cdnow_lets_one_time_buyers_lapse():
+    # MBG/NBD on the same data (Batislam et al. 2007's model; these are also the
+    # estimates lifetimes' ModifiedBetaGeoFitter reports on CDNOW): a one-time buyer
+    # silent for 38 weeks is less likely alive than one who just bought, where BG/NBD
+    # keeps both at 1, and the two models fit the data about equally well.
+    d = _cdnow_summary()
+    model = ModifiedBetaGeoNBD().fit(d["x"], d["t_x"], d["T"])
+    expected = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+    for name, value in expected.items():
+        assert model.params_[name] == pytest.approx(value, abs=2e-3), name
+    fresh, silent = model.p_alive([0, 0], [0, 0], [1, 38])
+    assert 0.3 < silent < fresh < 1
+    bg = BetaGeoNBD().fit(d["x"], d["t_x"], d["T"])
+    assert (bg.p_alive([0, 0], [0, 0], [1, 38]) == 1).all()
+    assert model.log_likelihood_ == pytest.approx(bg.log_likelihood_, abs=5)
+
+
+def test_mbgnbd_recovers_simulated_parameters_and_predicts_the_future():
+    truth = {"r": 0.5, "alpha": 5.0, "a": 0.9, "b": 1.6}
+    rng = np.random.default_rng(8)
+    T = rng.uniform(27, 39, 20_000)
+    data = simulate_bgnbd(**truth, T=T, seed=8, t_future=52, modified=True)
+    model = ModifiedBetaGeoNBD().fit(data["frequency"], data["recency"], data["T"])
+    for name, value in truth.items():
+        assert model.params_[name] == pytest.approx(value, rel=0.15), name
+    # P(any purchase in the next 52 weeks), by decile of prediction, matches the simulation.
+    p = model.probability_of_purchase(52, data["frequency"], data["recency"], data["T"])
+    bought = (data["future_frequency"] > 0).to_numpy()
+    assert p.mean() == pytest.approx(bought.mean(), abs=0.02)
+    deciles = pd.qcut(p, 10, labels=False, duplicates="drop")
+    observed = pd.Series(bought).groupby(deciles).mean()
+    predicted = pd.Series(p).groupby(deciles).mean()
+    assert np.abs(observed - predicted).max() < 0.05
+    # The median wait is where P(purchase by then) = 0.5, and infinite below that.
+    wait = model.time_to_purchase_probability(0.5, data["frequency"], data["recency"],
+                                              data["T"])
+    finite = np.isfinite(wait)
+    assert finite.any() and (~finite).any()
+    at_wait = model.probability_of_purchase(wait[finite], data["frequency"][finite],
+                                            data["recency"][finite], data["T"][finite])
+    assert np.allclose(at_wait, 0.5)
+    assert (model.probability_of_purchase(1e6, data["frequency"][~finite],
+                                          data["recency"][~finite],
+                                          data["T"][~finite]) <= 0.5 + 1e-9).all()
+
+
+def test_the_pipeline_fits_bgnbd_unpenalised_by_default():
+    # fit_bgnbd (what the dbt models call) on CDNOW in days gives the published fit.
+    d = _cdnow_summary()
+    rfm = pd.DataFrame({"frequency": d["x"], "recency": d["t_x"] * 7, "T": d["T"] * 7})
+    model = fit_bgnbd(rfm)
+    assert model.params_["b"] == pytest.approx(CDNOW["b"], abs=2e-3)
+
+
+def test_rfm_mean_repeat_value_excludes_the_first_order():
+    purchases = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B"],
+        "order_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-01-05"]),
+        "order_value": [100.0, 10.0, 30.0, 50.0],
+    })
+    rfm = rfm_at(purchases, pd.Timestamp("2024-04-01")).set_index("customer_id")
+    assert rfm.loc["A", "mean_repeat_value"] == 20.0
+    assert np.isnan(rfm.loc["B", "mean_repeat_value"])
 
 
 def _cdnow_like(n: int, seed: int):
@@ -78,3 +181,14 @@ def test_gamma_gamma_recovers_spend_parameters():
     one = model.conditional_expected_value([1], [10 * population])[0]
     many = model.conditional_expected_value([7], [10 * population])[0]
     assert population < one < many < 10 * population
+
+
+def test_the_next_order_date_halves_the_probability_of_an_order_within_the_year():
+    # What customer_predictions dates: the day where P(an order by then) reaches half of
+    # P(an order within 52 weeks), which always lies inside those 52 weeks.
+    d = _cdnow_summary()
+    model = ModifiedBetaGeoNBD().fit(d["x"], d["t_x"], d["T"])
+    within = model.probability_of_purchase(52, d["x"], d["t_x"], d["T"])
+    day = model.time_to_purchase_probability(within / 2, d["x"], d["t_x"], d["T"])
+    assert np.isfinite(day).all() and (day > 0).all() and (day < 52).all()
+    assert np.allclose(model.probability_of_purchase(day, d["x"], d["t_x"], d["T"]), within / 2)

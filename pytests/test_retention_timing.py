@@ -173,11 +173,12 @@ def test_pipeline_runs_without_engagement_and_with_few_repeat_buyers():
     assert not evaluation.empty
     assert "second_purchase_hazard_xgb" not in set(
         evaluation.loc[evaluation["metric"] == "auc", "model_name"])
-    # The backtest said repeat_xgb wins; it cannot be trained, so BG/NBD stands in.
+    # The backtest said repeat_xgb wins; it cannot be trained, so MBG/NBD stands in.
     said = pd.DataFrame({"model_name": ["repeat_xgb", "repeat_bgnbd"], "metric": "brier",
                          "k": 90, "segment": "all", "metric_value": [0.1, 0.2]})
     customers = score_customers(few, said, settings).read_all().to_pandas()
-    assert (customers["selected_model"] == "bgnbd").all()
+    assert (customers["selected_model"] == "mbgnbd").all()
+    assert (customers["lifetime_model"] == "mbgnbd").all()
     assert len(customers) == fp["customer_id"].nunique()
     assert customers["p_order_90d"].between(0, 1).all()
 
@@ -196,3 +197,69 @@ def test_concordance_index_matches_pairwise_definition():
                 den += 1
                 num += 1.0 if r[i] > r[j] else 0.5 if r[i] == r[j] else 0.0
     assert metrics.concordance_index(t, e, r) == pytest.approx(num / den)
+
+
+def test_contact_decision_has_real_probabilities_and_no_sentinel_dates():
+    inputs = _brand(3000, seed=4)
+    settings = RetentionSettings(trees=40, min_window_probability=0.05)
+    timing = score_second_purchase(inputs, settings).read_all().to_pandas()
+    windows = [c for c in timing.columns if c.startswith("p_window_")]
+    assert np.allclose(timing[windows].sum(axis=1) + timing["p_later_or_never"], 1.0)
+    assert (timing["contact_score"] == timing["p_second_next_90d"]).all()
+    assert (timing["p_second_next_365d"] >= timing["p_second_next_90d"] - 1e-12).all()
+    not_now = timing["contact_decision"] == "not worth contacting now"
+    # Not worth contacting: no window, no dates, no probability standing in for one.
+    assert timing.loc[not_now, ["best_window", "best_window_start_date",
+                                "best_window_end_date"]].isna().all().all()
+    assert timing.loc[not_now, "best_window_probability"].isna().all()
+    assert (timing.loc[not_now, "windows_worth_contacting"] == 0).all()
+    # Worth contacting: a window still ahead or open, that reaches the threshold.
+    worth = timing[~not_now]
+    assert len(worth) and not_now.any()
+    assert (worth["best_window_probability"] >= 0.05).all()
+    start = pd.to_datetime(worth["best_window_start_date"])
+    end = pd.to_datetime(worth["best_window_end_date"])
+    assert (start > AS_OF).all() and (start <= end).all()
+    now = worth["contact_decision"] == "contact now"
+    assert (start[now] == AS_OF + pd.Timedelta(days=1)).all()
+    assert (start[~now] > AS_OF + pd.Timedelta(days=1)).all()
+    # Past the last window (365 days) the only candidate is the next 90 days, with the
+    # real chance of a second order in them (not a "later" window of probability 1).
+    old = timing["days_since_first_order"] >= 365
+    assert old.any()
+    assert (timing.loc[old & ~not_now, "best_window"] == "366+").all()
+    assert (timing.loc[old & ~not_now, "best_window_probability"]
+            == timing.loc[old & ~not_now, "contact_score"]).all()
+    assert (not_now[old] == (timing.loc[old, "contact_score"] < 0.05)).all()
+    assert timing.loc[old, "p_later_or_never"].eq(1).all()
+    second = inputs.first_purchases.set_index("customer_id")["second_order_date"]
+    assert second.reindex(timing["customer_id"]).isna().all()  # one-time buyers only
+    # A stricter threshold leaves fewer clients to contact, never more.
+    strict = score_second_purchase(inputs, RetentionSettings(
+        trees=40, min_window_probability=0.3)).read_all().to_pandas()
+    assert (strict["contact_decision"] != "not worth contacting now").sum() < len(worth)
+
+
+def test_customer_predictions_let_one_time_buyers_lapse_and_date_the_next_order():
+    inputs = _brand(3000, seed=5)
+    settings = RetentionSettings(trees=40)
+    evaluation = backtest(inputs, settings)
+    customers = score_customers(inputs, evaluation, settings).read_all().to_pandas()
+    assert (customers["lifetime_model"] == "mbgnbd").all()
+    one_time = customers[customers["frequency"] == 0]
+    # MBG/NBD: one-time buyers silent for long are less likely alive; BG/NBD says 1.
+    assert (one_time["bgnbd_p_alive"] == 1).all()
+    assert one_time["p_alive"].max() < 1
+    rho = one_time[["p_alive", "tenure_days"]].corr(method="spearman").iloc[0, 1]
+    assert rho < -0.9
+    assert np.allclose(customers["churn_probability"], 1 - customers["p_order_365d"])
+    # A next-order date exactly outside the high churn band, within the year.
+    dated = customers["expected_next_order_date"].notna()
+    assert dated.any() and (~dated).any()
+    assert (dated == (customers["churn_probability"] <= settings.churn_high_above)).all()
+    assert (customers.loc[dated, "next_order_outlook"] == "expected by date").all()
+    assert (customers.loc[~dated, "next_order_outlook"] == "unlikely within a year").all()
+    days = (pd.to_datetime(customers.loc[dated, "expected_next_order_date"]) - AS_OF).dt.days
+    assert days.between(1, 365).all()
+    # The value comes from Gamma-Gamma on repeat buyers: one-time buyers get its mean.
+    assert one_time["expected_order_value"].nunique() == 1

@@ -17,7 +17,7 @@ import pandas as pd
 import xgboost as xgb
 
 from clientele import seam
-from clientele.retention.bgnbd import BetaGeoNBD
+from clientele.retention.bgnbd import BetaGeoNBD, ModifiedBetaGeoNBD
 from clientele.retention.inputs import as_datetime
 
 CATEGORICAL = ("market", "first_order_channel", "first_order_top_category", "gender")
@@ -58,6 +58,7 @@ def rfm_at(purchases: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
         "last": g["order_date"].max(),
         "mean_value": g["order_value"].mean(),
         "total_value": g["order_value"].sum(),
+        "first_value": g["order_value"].first(),
     })
     client = days["client"].to_numpy()
     for w in (30, 90, 180, 365):
@@ -69,26 +70,34 @@ def rfm_at(purchases: pd.DataFrame, date: pd.Timestamp) -> pd.DataFrame:
     out["days_since_last"] = (date - out["last"]).dt.days.astype(float)
     out["mean_gap"] = np.where(out["frequency"] > 0,
                                out["recency"] / out["frequency"].clip(lower=1), np.nan)
+    # Gamma-Gamma's m_x: the mean value of the repeat purchase days, the first excluded.
+    repeat = out["frequency"] > 0
+    out["mean_repeat_value"] = np.where(
+        repeat, (out["total_value"] - out["first_value"]) / out["frequency"].clip(lower=1),
+        np.nan)
     out.index = pd.Index(clients, name="customer_id")
-    return out.drop(columns=["first", "last"]).reset_index()
+    return out.drop(columns=["first", "last", "first_value"]).reset_index()
 
 
-def fit_bgnbd(rfm: pd.DataFrame, penalizer: float = 0.001) -> BetaGeoNBD:
-    """BG/NBD on an RFM frame in weeks."""
-    return BetaGeoNBD(penalizer=penalizer).fit(rfm["frequency"], rfm["recency"] / 7,
-                                                rfm["T"] / 7)
+def fit_bgnbd(rfm: pd.DataFrame, penalizer: float = 0.0, modified: bool = False
+              ) -> BetaGeoNBD | ModifiedBetaGeoNBD:
+    """BG/NBD (``modified``: MBG/NBD) on an RFM frame, in weeks like the published fits;
+    unpenalised by default, as published."""
+    model = ModifiedBetaGeoNBD if modified else BetaGeoNBD
+    return model(penalizer=penalizer).fit(rfm["frequency"], rfm["recency"] / 7, rfm["T"] / 7)
 
 
 def bgnbd_predictions(
-    model: BetaGeoNBD, rfm: pd.DataFrame, horizons: tuple[int, ...]
+    model: BetaGeoNBD | ModifiedBetaGeoNBD, rfm: pd.DataFrame, horizons: tuple[int, ...]
 ) -> pd.DataFrame:
-    """p_alive, expected orders and P(any order) over each horizon (days)."""
+    """p_alive, expected orders and P(any order) over each horizon (days), and the days
+    until P(an order by then) reaches one half (+inf when it never does)."""
     x, tx, T = rfm["frequency"], rfm["recency"] / 7, rfm["T"] / 7
     out = pd.DataFrame({"customer_id": rfm["customer_id"], "p_alive": model.p_alive(x, tx, T)})
     for h in horizons:
         out[f"expected_orders_{h}d"] = model.conditional_expected_transactions(h / 7, x, tx, T)
         out[f"p_order_{h}d"] = model.probability_of_purchase(h / 7, x, tx, T)
-    out["median_days_to_next"] = model.median_time_to_next_purchase(x, T) * 7
+    out["median_days_to_next"] = model.time_to_purchase_probability(0.5, x, tx, T) * 7
     return out
 
 
@@ -120,10 +129,14 @@ def customer_features(
     static = first_purchases.set_index("customer_id")[[*CATEGORICAL, *STATIC]].reindex(ids)
     eng_cols = [f"{k}_last_{w}d" for w in (30, 90) for k in KINDS]
     counts = engagement.set_index("customer_id")[eng_cols].reindex(ids).astype(float).fillna(0.0)
-    parts = [rfm.reset_index(drop=True), static.reset_index(drop=True),
-             counts.reset_index(drop=True)]
+    # The value columns of Gamma-Gamma are not features (the trees learnt without them).
+    parts = [rfm.drop(columns=["mean_repeat_value"], errors="ignore").reset_index(drop=True),
+             static.reset_index(drop=True), counts.reset_index(drop=True)]
     if bgnbd is not None:
         pred = bgnbd_predictions(bgnbd, rfm, (horizon,)).drop(columns="customer_id")
+        # The median wait of a client still active: finite for everyone, as trees need.
+        pred["median_days_to_next"] = bgnbd.median_time_to_next_purchase(
+            rfm["frequency"], rfm["T"] / 7) * 7
         parts.append(pred.add_prefix("bg_").reset_index(drop=True))
     frame = pd.concat(parts, axis=1)
     for col in ("email_opt_in", "phone_opt_in", "has_home_store"):

@@ -47,6 +47,16 @@ class RetentionSettings(AreaSettings):
         Clients read, scored and written per batch.
     seed:
         Seed of the samples, of the engagement landmarks and of XGBoost.
+    penalizer:
+        L2 penalty on the log-parameters of BG/NBD, MBG/NBD and Gamma-Gamma; 0 is plain
+        maximum likelihood, as published (and as reproduces the CDNOW estimates).
+    min_window_probability:
+        A contact window of a one-time buyer is worth contacting when the probability of
+        a second purchase in it is at least this; with none, the buyer is "not worth
+        contacting now".
+    churn_low_below, churn_high_above:
+        Churn bands (Klaviyo's): low below, high above, medium in between; the backtest
+        checks their calibration (the customer_predictions mart bands with the same vars).
     """
 
     holdout_days: int = 90
@@ -61,6 +71,10 @@ class RetentionSettings(AreaSettings):
     max_evaluation_clients: int = 50_000
     batch_clients: int = 100_000
     seed: int = 0
+    penalizer: float = 0.0
+    min_window_probability: float = 0.05
+    churn_low_below: float = 0.33
+    churn_high_above: float = 0.66
 
     def __post_init__(self) -> None:
         for name in ("max_training_clients", "max_hazard_rows", "max_fit_clients",
@@ -68,3 +82,10 @@ class RetentionSettings(AreaSettings):
                      "training_snapshots", "snapshot_step_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"retention setting {name} must be at least 1")
+        if self.penalizer < 0:
+            raise ValueError("retention setting penalizer must be at least 0")
+        if not 0 <= self.min_window_probability <= 1:
+            raise ValueError("retention setting min_window_probability must be in [0, 1]")
+        if not 0 < self.churn_low_below <= self.churn_high_above < 1:
+            raise ValueError("retention churn bands need 0 < churn_low_below <= "
+                             "churn_high_above < 1")

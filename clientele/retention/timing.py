@@ -15,7 +15,7 @@ first basket (a routine product that runs out), the market and engagement.
 Three models share one interface, ``log_survival(data, days)``:
 ``HazardTimingModel`` (supervised), ``KaplanMeierTiming`` (naive baseline: the
 overall distribution of time to second purchase, the same for everyone with
-the same elapsed time) and ``BGNBDTiming`` (BG/NBD for customers with x = 0).
+the same elapsed time) and ``BGNBDTiming`` (BG/NBD or MBG/NBD for customers with x = 0).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import xgboost as xgb
 
 from clientele import seam
-from clientele.retention.bgnbd import BetaGeoNBD
+from clientele.retention.bgnbd import BetaGeoFamily
 from clientele.retention.inputs import as_datetime
 
 #: Follow-up periods (days since the first order, inclusive) of the hazard model.
@@ -577,27 +577,35 @@ class KaplanMeierTiming(TimingModel):
 
 @dataclass
 class BGNBDTiming(TimingModel):
-    """BG/NBD for one-time buyers (x = 0): P(none by day d | none by e) = ((a+e)/(a+d))^r.
+    """A BG/NBD-family model for one-time buyers (x = 0, t_x = 0, T = e days elapsed):
+    P(none by day d | none by e) = 1 - P(a purchase in (e, d]), in closed form.
 
-    Times in weeks, as the BG/NBD is fitted; expressed as period rates so it
-    shares the TimingModel machinery (exact at period edges).
+    With BG/NBD that is ((alpha + e) / (alpha + d))^r: a one-time buyer is alive by
+    construction. With MBG/NBD the buyer may have dropped out at the first purchase, so
+    long-silent buyers get a lower chance. Times in weeks, as the models are fitted;
+    expressed as period rates so it shares the TimingModel machinery (exact at period
+    edges).
     """
 
-    bgnbd: BetaGeoNBD | None = None
+    bgnbd: BetaGeoFamily | None = None
     name: str = "bgnbd"
+
+    def _log_survival(self, e: np.ndarray, day: np.ndarray) -> np.ndarray:
+        zeros = np.zeros_like(e)
+        p = self.bgnbd.probability_of_purchase((day - e) / 7, zeros, zeros, e / 7)
+        return np.log(np.clip(1.0 - p, 1e-300, 1.0))
 
     def survival(self, data: SecondPurchaseData, day: np.ndarray | float) -> np.ndarray:
         e = data.frame["elapsed"].to_numpy(float)
         day = np.maximum(np.broadcast_to(np.asarray(day, dtype=float), e.shape), e)
-        p = self.bgnbd.params_
-        return ((p["alpha"] + e / 7) / (p["alpha"] + day / 7)) ** p["r"]
+        return np.exp(self._log_survival(e, day))
 
     def rates(self, data: SecondPurchaseData) -> np.ndarray:
         e = data.frame["elapsed"].to_numpy(float)
-        lo, hi, length = _bin_arrays()
-        p = self.bgnbd.params_
+        lo, hi, _ = _bin_arrays()
         start = np.maximum(lo[None, :] - 1, e[:, None])
         end = np.maximum(hi[None, :], e[:, None])
-        log_s = p["r"] * (np.log(p["alpha"] + start / 7) - np.log(p["alpha"] + end / 7))
+        ee = np.broadcast_to(e[:, None], start.shape)
+        log_s = self._log_survival(ee, end) - self._log_survival(ee, start)
         days = np.maximum(end - start, 1e-9)
         return np.where(end > start, -log_s / days, 0.0)
