@@ -10,50 +10,28 @@ CLIENTELE_DEMO_TRUTH (default data/ci/demo/truth).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-DB = Path(os.environ.get("CLIENTELE_DEMO_DB", "warehouse/ci_demo.duckdb"))
-TRUTH = Path(os.environ.get("CLIENTELE_DEMO_TRUTH", "data/ci/demo/truth"))
-# Named explicitly (as `make quality` does): a missing or unusable warehouse is a failure.
-REQUIRED = "CLIENTELE_DEMO_DB" in os.environ
-
-
-def _skip(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(reason)
-    pytest.skip(reason)
+from demo_quality import DB, TRUTH, area_evaluation, require_truth, skip
 
 
 @pytest.fixture(scope="module")
 def evaluation():
-    if not DB.exists():
-        _skip(f"no demo warehouse at {DB}")
-    import duckdb
-
-    with duckdb.connect(str(DB), read_only=True) as con:
-        try:
-            frame = con.sql("select * from model_evaluation where area = 'clienteling'").df()
-        except duckdb.CatalogException:
-            _skip(f"{DB} has no model_evaluation")
+    frame = area_evaluation("clienteling")
     if frame.empty:
-        _skip("no clienteling rows (not a demo warehouse)")
+        skip("no clienteling rows (not a demo warehouse)")
     return frame
 
 
 @pytest.fixture(scope="module")
 def truth():
     if not DB.exists():
-        _skip(f"no demo warehouse at {DB}")
-    if not (TRUTH / "customers_truth.parquet").exists():
-        _skip(f"no latent truth at {TRUTH} (not a demo brand, or set CLIENTELE_DEMO_TRUTH)")
+        skip(f"no demo warehouse at {DB}")
+    require_truth()
     from clientele.clienteling.truth import from_warehouse
 
     frame = from_warehouse(DB, TRUTH)
     if frame.empty:
-        _skip("no clienteling tables to check against the truth")
+        skip("no clienteling tables to check against the truth")
     return frame
 
 

@@ -9,38 +9,17 @@ CLIENTELE_DEMO_TRUTH (default data/ci/demo/truth).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-DB = Path(os.environ.get("CLIENTELE_DEMO_DB", "warehouse/ci_demo.duckdb"))
-TRUTH = Path(os.environ.get("CLIENTELE_DEMO_TRUTH", "data/ci/demo/truth"))
-# Named explicitly (as `make quality` does): a missing or unusable warehouse is a failure.
-REQUIRED = "CLIENTELE_DEMO_DB" in os.environ
-
-
-def _skip(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(reason)
-    pytest.skip(reason)
+from demo_quality import DB, TRUTH, area_evaluation, require_truth, skip
 
 
 @pytest.fixture(scope="module")
 def evaluation():
-    if not DB.exists():
-        _skip(f"no demo warehouse at {DB}")
-    import duckdb
-
-    with duckdb.connect(str(DB), read_only=True) as con:
-        try:
-            frame = con.sql("select * from model_evaluation where area = 'launch'").df()
-        except duckdb.CatalogException:
-            _skip(f"{DB} has no model_evaluation")
+    frame = area_evaluation("launch")
     if frame.empty or not (frame["metric"] == "auc_pool").any():
-        _skip("no launch rows (a dataset without collection launches)")
+        skip("no launch rows (a dataset without collection launches)")
     if frame.loc[frame["metric"] == "auc_pool", "n_evaluated"].max() < 5_000:
-        _skip("demo brand too small for stable launch figures (use >= 5k clients)")
+        skip("demo brand too small for stable launch figures (use >= 5k clients)")
     return frame
 
 
@@ -49,11 +28,10 @@ def truth(evaluation):
     """The launch scores against the latent truth of the same demo brand."""
     from clientele.launch.truth import from_warehouse
 
-    if not (TRUTH / "customers_truth.parquet").exists():
-        _skip(f"no latent truth at {TRUTH} (not a demo brand, or set CLIENTELE_DEMO_TRUTH)")
+    require_truth()
     frame = from_warehouse(DB, TRUTH)
     if frame.empty:
-        _skip("no upcoming launch scores to check against the truth")
+        skip("no upcoming launch scores to check against the truth")
     return frame
 
 
@@ -100,7 +78,7 @@ def retention(evaluation):
     with duckdb.connect(str(DB), read_only=True) as con:
         frame = con.sql("select * from model_evaluation where area = 'retention'").df()
     if frame.empty:
-        _skip(f"{DB} has no retention rows in model_evaluation")
+        skip(f"{DB} has no retention rows in model_evaluation")
     return frame
 
 
