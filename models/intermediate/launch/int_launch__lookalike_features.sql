@@ -78,42 +78,85 @@ order_stats as (
 
 ),
 
-email_stats as (
+population_cutoffs as (
 
-    select
-        population.reference_collection_id,
-        population.customer_id,
-        count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
-        count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
-        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked
+    select distinct cutoff_date
     from population
-    inner join email_events
-        on
-            population.customer_id = email_events.customer_id
-            and population.cutoff_date > email_events.event_date
-    group by population.reference_collection_id, population.customer_id
 
 ),
 
-launch_email_stats as (
+launch_news_days as (
 
-    -- E-mails sent in the week after a launch: how the client reacts to launch news.
+    -- Each day of a launch's news window with the number of launches whose window holds
+    -- it (an e-mail counts once per launch whose news it follows).
+    select
+        cast({{ dbt.dateadd('day', 'news_window.day_offset', 'launch_dates.launch_date') }} as date)
+            as news_day,
+        count(*) as launches
+    from launch_dates
+    cross join range(0, {{ var('launch_news_email_days') }}) as news_window (day_offset)
+    group by news_day
+
+),
+
+email_by_cutoff as (
+
+    -- E-mail events counted once, in the first cutoff that follows them: a client's
+    -- counts before any cutoff are then a running sum over cutoffs, instead of a join of
+    -- every event with every reference launch.
+    select
+        email_events.customer_id,
+        population_cutoffs.cutoff_date,
+        count(case when email_events.event_type = 'sent' then 1 end) as emails_sent,
+        count(case when email_events.event_type = 'open' then 1 end) as emails_opened,
+        count(case when email_events.event_type = 'click' then 1 end) as emails_clicked,
+        sum(case when email_events.event_type = 'sent' then coalesce(launch_news_days.launches, 0) else 0 end)
+            as launch_emails_sent,
+        sum(case when email_events.event_type = 'open' then coalesce(launch_news_days.launches, 0) else 0 end)
+            as launch_emails_opened
+    from email_events
+    asof inner join population_cutoffs
+        on email_events.event_date < population_cutoffs.cutoff_date
+    left join launch_news_days
+        on email_events.event_date = launch_news_days.news_day
+    group by email_events.customer_id, population_cutoffs.cutoff_date
+
+),
+
+email_running as (
+
+    select
+        customer_id,
+        cutoff_date,
+        sum(emails_sent) over client_history as emails_sent,
+        sum(emails_opened) over client_history as emails_opened,
+        sum(emails_clicked) over client_history as emails_clicked,
+        sum(launch_emails_sent) over client_history as launch_emails_sent,
+        sum(launch_emails_opened) over client_history as launch_emails_opened
+    from email_by_cutoff
+    window client_history as (
+        partition by customer_id order by cutoff_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
+email_stats as (
+
+    -- The latest running counts at or before each reference launch's cutoff.
     select
         population.reference_collection_id,
         population.customer_id,
-        count(case when email_events.event_type = 'sent' then 1 end) as launch_emails_sent,
-        count(case when email_events.event_type = 'open' then 1 end) as launch_emails_opened
+        email_running.emails_sent,
+        email_running.emails_opened,
+        email_running.emails_clicked,
+        email_running.launch_emails_sent,
+        email_running.launch_emails_opened
     from population
-    inner join email_events
+    asof inner join email_running
         on
-            population.customer_id = email_events.customer_id
-            and population.cutoff_date > email_events.event_date
-    inner join launch_dates
-        on
-            email_events.event_date >= launch_dates.launch_date
-            and email_events.event_date
-            < cast({{ dbt.dateadd('day', var('launch_news_email_days'), 'launch_dates.launch_date') }} as date)
-    group by population.reference_collection_id, population.customer_id
+            population.customer_id = email_running.customer_id
+            and population.cutoff_date >= email_running.cutoff_date
 
 ),
 
@@ -198,8 +241,8 @@ features as (
             as email_open_rate,
         coalesce(email_stats.emails_clicked, 0) * 1.0 / greatest(coalesce(email_stats.emails_sent, 0), 1)
             as email_click_rate,
-        coalesce(launch_email_stats.launch_emails_opened, 0) * 1.0
-        / greatest(coalesce(launch_email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
+        coalesce(email_stats.launch_emails_opened, 0) * 1.0
+        / greatest(coalesce(email_stats.launch_emails_sent, 0), 1) as launch_email_open_rate,
         cast(coalesce(campaign_stats.past_campaigns_selected, 0) as double) as past_campaigns_selected,
         coalesce(campaign_stats.past_campaigns_selected, 0) * 1.0
         / greatest(coalesce(launches_known.launches_since_first_purchase, 0), 1) as campaign_selection_rate,
@@ -220,10 +263,6 @@ features as (
         on
             population.reference_collection_id = web_stats.reference_collection_id
             and population.customer_id = web_stats.customer_id
-    left join launch_email_stats
-        on
-            population.reference_collection_id = launch_email_stats.reference_collection_id
-            and population.customer_id = launch_email_stats.customer_id
     left join campaign_stats
         on
             population.reference_collection_id = campaign_stats.reference_collection_id
