@@ -385,7 +385,7 @@ def mean_over_cutoffs(cutoffs: list[CutoffScores], seed: int, as_of: object) -> 
     clients, cut-offs weighted equally), and of each method minus the best baseline (the
     baseline with the highest mean over the cut-offs), with 95 % intervals from a
     bootstrap resampling the clients, a client drawn once for every cut-off
-    (:func:`clientele.intervals.mean_of_group_means_ci`). None without two cut-offs."""
+    (:func:`clientele.intervals.mean_of_group_means_ci`). No rows without two cut-offs."""
     if len(cutoffs) < 2:
         return seam.empty_table(seam.EVALUATION_SCHEMA)
     names = [m for m in cutoffs[0].scores if all(m in c.scores for c in cutoffs)]
