@@ -286,3 +286,26 @@ def test_settings_from_dbt_config_strings():
         RecommendationSettings.from_config({"lstm_time_budget_s": 15})
     with pytest.raises(ValueError, match="similar_variant"):
         RecommendationSettings(similar_variant="als")
+
+
+def test_a_sample_drawn_in_sql_is_read_back_as_the_python_draw():
+    """int_recommendations__evaluated_clients draws with seam's hash; read back, it gives
+    the clients and the DuckDB predicate the Python draw gives."""
+    import duckdb
+
+    from clientele.recommendations.inputs import read_horizons, read_products
+
+    events, products = _events(), read_products(_catalog())
+    horizon = read_horizons(_horizons())[0]
+    for n in (40, 10_000):
+        settings = RecommendationSettings(sample_clients=n)
+        drawn = pipeline.evaluated_clients(events, horizon, products, settings)
+        population = len(seam.as_relation(events).filter(drawn.where).project(
+            "customer_id").distinct().df())
+        rows = duckdb.from_df(pd.DataFrame({"customer_id": list(drawn.ids)})).project(
+            f"'backtest' as horizon, customer_id, "
+            f"hash(customer_id::varchar || '#{settings.seed}') as draw, "
+            f"{population} as holdout_buyers").df()
+        read = pipeline.evaluated_clients(events, horizon, products, settings, evaluated=rows)
+        assert list(read.ids) == list(drawn.ids) and read.where == drawn.where
+        assert read.predicate == drawn.predicate and read.sampled == (n < population)

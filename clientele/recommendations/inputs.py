@@ -128,6 +128,22 @@ def sample_clients(source: seam.Source, n: int, seed: int, where: str | None = N
     return ClientSample(where, predicate, pd.Index(ids))
 
 
+def read_sample(sample: seam.Source, horizon: str, where: str | None, seed: int
+                ) -> ClientSample:
+    """The clients a SQL model drew for ``horizon`` (columns horizon, customer_id, draw,
+    holdout_buyers: int_recommendations__evaluated_clients) with the hash of
+    :func:`sample_clients` and ``seed``, as the sample of the population ``where``."""
+    frame = seam.read_frame(sample, ["customer_id", "draw", "holdout_buyers"],
+                            where=f"horizon = {seam.sql_literal(horizon)}",
+                            order_by="draw, customer_id")
+    ids = pd.Index(np.sort(frame["customer_id"].to_numpy()))
+    if frame.empty or int(frame["holdout_buyers"].iloc[0]) <= len(frame):
+        return ClientSample(where, None, ids)
+    last = frame.iloc[-1]
+    return ClientSample(where, seam.drawn_predicate("customer_id", seed, last["customer_id"],
+                                                    int(last["draw"])), ids)
+
+
 def read_clients(source: seam.Source, columns: Sequence[str], where: str | None,
                  clients: ClientSample | None = None,
                  batch_rows: int = seam.DEFAULT_BATCH_ROWS) -> pd.DataFrame:

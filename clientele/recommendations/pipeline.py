@@ -51,6 +51,7 @@ from clientele.recommendations.inputs import (
     read_clients,
     read_horizons,
     read_products,
+    read_sample,
     sample_clients,
     sorted_ids,
 )
@@ -108,15 +109,19 @@ def _top_table(customers: pd.Index, products: pd.Index, idx: np.ndarray, val: np
 
 
 def evaluated_clients(events: seam.Source, horizon: Horizon, products: pd.Index,
-                      settings: RecommendationSettings, catalog_filter: str | None = None
-                      ) -> ClientSample:
-    """The clients the backtest evaluates (and ALS and the LSTM list for the backtest
-    horizon): those who bought a catalogue product from the cut-off to as_of, at most
-    ``sample_clients`` of them (seeded)."""
+                      settings: RecommendationSettings, catalog_filter: str | None = None,
+                      evaluated: seam.Source | None = None) -> ClientSample:
+    """The clients the backtest evaluates at a backtest horizon (and every method lists
+    there): those who bought a catalogue product from the cut-off to the horizon's as_of,
+    at most ``sample_clients`` of them (seeded). ``evaluated``
+    (int_recommendations__evaluated_clients) has them drawn in SQL with the same hash;
+    without it (a notebook, a test) they are drawn here."""
     where = both(PURCHASE, f"event_date >= {day(horizon.known_before)}",
                  f"event_date <= {day(horizon.as_of)}",
                  catalog_filter or in_catalog(events, products))
-    clients = sample_clients(events, settings.sample_clients, settings.seed, where)
+    clients = (read_sample(evaluated, horizon.name, where, settings.seed)
+               if evaluated is not None
+               else sample_clients(events, settings.sample_clients, settings.seed, where))
     if clients.sampled:
         log.info("backtest: %d clients sampled among those who bought after the cut-off %s",
                  len(clients.ids), horizon.known_before.date())
@@ -134,8 +139,8 @@ def _counts(frame: pd.DataFrame, vocabulary: pd.Index) -> tuple[pd.Index, sp.csr
 
 
 def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
-                 catalog_filter: str, settings: RecommendationSettings
-                 ) -> Iterator[pa.Table]:
+                 catalog_filter: str, settings: RecommendationSettings,
+                 evaluated: seam.Source | None) -> Iterator[pa.Table]:
     bought = both(PURCHASE, horizon.before(), catalog_filter)
     vocabulary = distinct_products(events, bought)
     if vocabulary.empty:
@@ -153,7 +158,7 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
                         seed=settings.seed).fit(counts)
     log.info("ALS %s: product factors fitted on %d clients%s", horizon.name, len(customers),
              " (a sample)" if trained_on.sampled else "")
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
               if horizon.is_backtest else None)
     item_factors = model.item_factors_
     n_scored = 0
@@ -168,7 +173,8 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 
 
 def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
-              settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+              settings: RecommendationSettings | None = None,
+              evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
     """Top ``candidates`` ALS products of every client with a purchase, per horizon (the
     backtest horizon only for the evaluated clients)."""
     settings = _settings(settings)
@@ -178,7 +184,8 @@ def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     def parts() -> Iterator[pa.Table]:
         with seam.bounded_threads(settings.threads):
             for horizon in read_horizons(horizons):
-                yield from _als_horizon(events, products, horizon, catalog_filter, settings)
+                yield from _als_horizon(events, products, horizon, catalog_filter, settings,
+                                        evaluated)
 
     return seam.stream(ALS_SCHEMA, parts())
 
@@ -371,13 +378,13 @@ def _validation_choice(events: seam.Source, products: pd.Index, backtest: Horizo
 
 
 def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
-                  catalog_filter: str, choice: PenaltyChoice, settings: RecommendationSettings
-                  ) -> Iterator[pa.Table]:
+                  catalog_filter: str, choice: PenaltyChoice, settings: RecommendationSettings,
+                  evaluated: seam.Source | None) -> Iterator[pa.Table]:
     fitted = _fit_lstm(events, products, horizon.known_before, catalog_filter, settings)
     if fitted is None:
         log.info("LSTM %s: no event before %s", horizon.name, horizon.known_before.date())
         return
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
               if horizon.is_backtest else None)
     known = both(horizon.before(), catalog_filter)
     # Today's lists: the clients whose composed list has a similar slot (a purchase in the
@@ -443,7 +450,8 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 
 
 def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
-               settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+               settings: RecommendationSettings | None = None,
+               evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
     """Top ``candidates`` LSTM products per client with any activity, for every horizon
     (the backtest only for the evaluated clients), in two variants: 'lstm' (raw) and
     'lstm_debiased' (best-seller penalty and exposure cap chosen on a validation cut before
@@ -474,7 +482,7 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
                     if horizon.is_primary:
                         today_choice = choice  # today's lists: the latest cut-off's choice
                 yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
-                                         settings)
+                                         settings, evaluated)
 
     return seam.stream(LSTM_SCHEMA, parts())
 
@@ -552,12 +560,12 @@ def _fit_rankers(events: seam.Source, catalog: seam.Source, customers: seam.Sour
 
 def _ranked_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
                   lstm: seam.Source, products: pd.Index, horizon: Horizon, catalog_filter: str,
-                  models: dict[str, ranker.FittedRanker], settings: RecommendationSettings
-                  ) -> Iterator[pa.Table]:
+                  models: dict[str, ranker.FittedRanker], settings: RecommendationSettings,
+                  evaluated: seam.Source | None) -> Iterator[pa.Table]:
     """The top ``candidates`` of each model for the horizon's clients: a backtest's
     evaluated clients, or every buyer today."""
     cut = ranker.Cut(horizon.name, horizon.known_before, horizon.name)
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
               if horizon.is_backtest else None)
     signals = ranker.catalogue_signals(events, catalog, customers, products, cut,
                                        catalog_filter, settings)
@@ -573,7 +581,8 @@ def _ranked_lists(events: seam.Source, catalog: seam.Source, customers: seam.Sou
 
 def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
                  horizons: seam.Source, lstm: seam.Source,
-                 settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+                 settings: RecommendationSettings | None = None,
+                 evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
     """The two-stage recommender (:mod:`clientele.recommendations.ranker`). For each
     backtest horizon, trained on its validation cut (its cut-off minus one holdout window,
     the LSTM's validation lists there), then the top ``candidates`` ranked products of its
@@ -603,7 +612,8 @@ def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Sour
                     models = today
                 if models:
                     yield from _ranked_lists(events, catalog, customers, lstm, products,
-                                             horizon, catalog_filter, models, settings)
+                                             horizon, catalog_filter, models, settings,
+                                             evaluated)
 
     return seam.stream(RANKER_SCHEMA, parts())
 
@@ -615,7 +625,8 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
                customers: seam.Source, popularity: seam.Source, repurchase: seam.Source,
                cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
                composed: seam.Source, ranker: seam.Source | None = None,
-               settings: RecommendationSettings | None = None) -> pa.Table:
+               settings: RecommendationSettings | None = None,
+               evaluated: seam.Source | None = None) -> pa.Table:
     """The backtest of every method on the evaluated clients of every backtest cut-off
     (see :mod:`clientele.recommendations.evaluation`), as model_evaluation rows: every
     figure for the latest cut-off, the key figures for each earlier one, and their mean
@@ -638,7 +649,8 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
     tables, scores = [], []
     with seam.bounded_threads(settings.threads):
         for horizon in horizon_list:
-            clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
+            clients = evaluated_clients(events, horizon, products, settings, catalog_filter,
+                                        evaluated)
             table, cutoff_scores = backtest.evaluate_methods(
                 horizon, products, clients, catalog_filter, events=events,
                 customers=customers, popularity=popularity, repurchase=repurchase,

@@ -57,6 +57,7 @@ ranked as (
     select
         horizon,
         customer_id,
+        draw,
         row_number() over (partition by horizon order by draw asc, customer_id asc) as draw_rank,
         count(*) over (partition by horizon) as holdout_buyers
     from drawn
