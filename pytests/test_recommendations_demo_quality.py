@@ -9,6 +9,7 @@ warehouse (see demo_quality).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from demo_quality import DB, area_evaluation, skip
 
@@ -43,7 +44,9 @@ def test_at_least_three_cutoffs_reach_model_evaluation(evaluation):
     assert (mean["ci_lower"] <= mean["metric_value"]).all()
     assert (mean["metric_value"] <= mean["ci_upper"]).all()
     # The mean is the mean of the cut-offs' figures.
-    recall = key[key["metric"] == "recall"].groupby("model_name")["metric_value"].mean()
+    per_cutoff = pd.concat([latest, earlier])
+    recall = per_cutoff[per_cutoff["metric"] == "recall"].groupby("model_name")[
+        "metric_value"].mean()
     averaged = evaluation[(evaluation["segment"] == "mean_over_cutoffs")
                           & (evaluation["metric"] == "recall")].set_index("model_name")
     assert averaged["metric_value"].to_dict() == pytest.approx(recall.to_dict())
