@@ -175,8 +175,8 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
               settings: RecommendationSettings | None = None,
               evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
-    """Top ``candidates`` ALS products of every client with a purchase, per horizon (the
-    backtest horizon only for the evaluated clients)."""
+    """Top ``candidates`` ALS products of every client with a purchase, per horizon (each
+    backtest horizon only for its evaluated clients)."""
     settings = _settings(settings)
     products = read_products(catalog)
     catalog_filter = in_catalog(events, products)
@@ -357,7 +357,8 @@ def _validation_choice(events: seam.Source, products: pd.Index, backtest: Horizo
         return None, None
     customers, (raw_idx, raw_val, _) = _stacked(parts, 0.0)
     lists = _top_table(customers, fitted.vocabulary, raw_idx[:, :settings.candidates],
-                       raw_val[:, :settings.candidates], horizon=backtest.stage("validation"), variant="lstm",
+                       raw_val[:, :settings.candidates], horizon=backtest.stage("validation"),
+                       variant="lstm",
                        popularity_penalty=0.0, exposure_cap=np.nan,
                        validation_recall=np.nan, validation_coverage=np.nan,
                        epochs_trained=fitted.epochs_trained, best_epoch=fitted.best_epoch,
