@@ -82,7 +82,8 @@ dbt-demo-ci: data/ci/demo/raw
 # Model quality on the built demo warehouse, against the brand's latent truth.
 quality: dbt-demo-ci
 	CLIENTELE_DEMO_DB=warehouse/ci_demo.duckdb CLIENTELE_DEMO_TRUTH=data/ci/demo/truth \
-		$(BIN)/pytest pytests/test_launch_demo_quality.py pytests/test_clienteling_demo_quality.py -rs
+		$(BIN)/pytest pytests/test_launch_demo_quality.py pytests/test_clienteling_demo_quality.py \
+		pytests/test_recommendations_demo_quality.py -rs
 
 BENCH_SIZES ?= 10000,100000
 bench: install

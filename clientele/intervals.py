@@ -8,6 +8,8 @@ is real.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 #: Resamples per interval; seeded so that two builds give the same bounds.
@@ -55,6 +57,46 @@ def paired_difference_ci(a: np.ndarray, b: np.ndarray, n_resamples: int = N_RESA
     if a.shape != b.shape:
         raise ValueError("paired values need the same units")
     return mean_ci(a - b, n_resamples, seed, level)
+
+
+def mean_of_group_means_ci(values: Sequence[np.ndarray], units: Sequence[np.ndarray],
+                           n_resamples: int = N_RESAMPLES, seed: int = 0, level: float = 0.95
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, lower, upper) of the mean over groups of each group's mean (e.g. over backtest
+    cut-offs of each cut-off's mean over its clients), for every column of the per-unit
+    ``values`` (one (n_g,) or (n_g, m) array per group; ``units[g]`` names its rows; a
+    non-finite value counts for nothing in its column). Percentile bootstrap resampling
+    the units once for all groups: a client evaluated at several cut-offs is drawn at all
+    of them or none, so their correlation widens the interval as it should. Per-unit
+    paired differences give a paired interval. Cost: resamples x units, bounded by the
+    groups' sizes."""
+    groups = [np.asarray(v, dtype=float).reshape(len(v), -1) for v in values]
+    width = groups[0].shape[1] if groups else 0
+    nan = np.full(width, np.nan)
+    finite = [np.isfinite(v) for v in groups]
+    filled = [np.where(ok, v, 0.0) for v, ok in zip(groups, finite, strict=True)]
+    every = np.unique(np.concatenate([np.asarray(u) for u in units])) if groups else []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point = np.mean([v.sum(axis=0) / ok.sum(axis=0)
+                         for v, ok in zip(filled, finite, strict=True)], axis=0) \
+            if groups else nan
+    if len(every) < 2:
+        return point, nan, nan.copy()
+    at = [np.searchsorted(every, np.asarray(u)) for u in units]
+    rng = np.random.default_rng(seed)
+    draws = np.empty((n_resamples, width))
+    for b in range(n_resamples):  # a loop over resamples, vectorised over units
+        counts = np.bincount(rng.integers(0, len(every), len(every)),
+                             minlength=len(every)).astype(float)
+        means = []
+        for v, ok, rows in zip(filled, finite, at, strict=True):
+            w = counts[rows]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means.append((w @ v) / (w @ ok))
+        draws[b] = np.nanmean(means, axis=0)
+    alpha = (1 - level) / 2
+    lower, upper = np.nanquantile(draws, [alpha, 1 - alpha], axis=0)
+    return point, lower, upper
 
 
 def proportion_ci(successes: int, n: int, z: float = 1.959964) -> tuple[float, float, float]:

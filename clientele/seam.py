@@ -432,10 +432,17 @@ def draw_sample(source: Source, key: str, n: int, seed: int, where: str | None =
         return picked, None
     if n == 0:
         return picked, "false"
-    value, threshold = ranked[key].iloc[n - 1], int(ranked["draw"].iloc[n - 1])
+    return picked, drawn_predicate(key, seed, ranked[key].iloc[n - 1],
+                                   int(ranked["draw"].iloc[n - 1]))
+
+
+def drawn_predicate(key: str, seed: int, last_key: object, last_draw: int) -> str:
+    """A SQL predicate on ``key`` keeping the keys a seeded draw ranks up to the last one
+    drawn (its key and draw): the sample of :func:`draw_sample`, or of a SQL model drawing
+    with the same hash, read back from any input holding that key."""
     draw = _draw(key, seed)
-    return picked, (f"({draw} < {threshold}::ubigint or ({draw} = {threshold}::ubigint "
-                    f'and "{key}" <= {sql_literal(value)}))')
+    return (f"({draw} < {int(last_draw)}::ubigint or ({draw} = {int(last_draw)}::ubigint "
+            f'and "{key}" <= {sql_literal(last_key)}))')
 
 
 def iter_key_batches(source: Source, key: str, batch_keys: int,

@@ -22,7 +22,7 @@ CUT = dt.date(2024, 4, 1)
 def _horizons() -> pd.DataFrame:
     return pd.DataFrame({"horizon": ["backtest", "current"],
                          "known_before": [CUT, AS_OF + dt.timedelta(days=1)],
-                         "as_of_date": [AS_OF, AS_OF]})
+                         "as_of_date": [AS_OF, AS_OF], "backtest_order": [0, None]})
 
 
 def _events(n_clients: int = 240, n_products: int = 12, seed: int = 0) -> pd.DataFrame:
@@ -164,12 +164,15 @@ def _evaluation_inputs(events: pd.DataFrame, catalog: pd.DataFrame, horizons: pd
         rows.append(counts)
     repurchase = pd.concat(rows)
     popular = purchases["product_id"].value_counts().rename_axis("product_id").reset_index()
-    popularity = pd.DataFrame({"horizon": "backtest", "market": "(all)",
-                               "product_id": popular["product_id"],
-                               "popularity_rank": np.arange(1, len(popular) + 1)})
-    pairs = pd.DataFrame({"horizon": ["backtest"] * 2, "antecedent_product_id": ["P00", "P06"],
-                          "consequent_product_id": ["P01", "P07"], "confidence": [0.5, 0.5],
-                          "consequent_orders": [10, 10]})
+    popularity = pd.concat([pd.DataFrame({"horizon": horizon, "market": "(all)",
+                                          "product_id": popular["product_id"],
+                                          "popularity_rank": np.arange(1, len(popular) + 1)})
+                            for horizon in horizons["horizon"]])
+    pairs = pd.concat([pd.DataFrame({"horizon": [horizon] * 2,
+                                     "antecedent_product_id": ["P00", "P06"],
+                                     "consequent_product_id": ["P01", "P07"],
+                                     "confidence": [0.5, 0.5], "consequent_orders": [10, 10]})
+                       for horizon in horizons["horizon"]])
     composed = repurchase.rename(columns={"repurchase_rank": "recommendation_rank"})
     return {
         "horizons": horizons, "events": events, "catalog": catalog,
@@ -207,6 +210,47 @@ def test_evaluation_reads_the_evaluated_clients_and_is_typed():
     assert small["notes"].str.contains("seeded sample").any()
 
 
+def test_every_backtest_cutoff_is_evaluated_and_averaged():
+    """Three cut-offs: the latest gives every row in segment 'all', each earlier one its
+    key rows in 'cutoff=<horizon>' (its own validation cut and lists), and the mean over
+    the cut-offs each method minus the best baseline with an interval."""
+    cut, step = dt.date(2024, 5, 1), dt.timedelta(days=20)  # validation cuts after Jan 1
+    horizons = pd.DataFrame({
+        "horizon": ["backtest", "backtest_minus_20d", "backtest_minus_40d", "current"],
+        "known_before": [cut, cut - step, cut - 2 * step, AS_OF + dt.timedelta(days=1)],
+        "as_of_date": [AS_OF, AS_OF - step, AS_OF - 2 * step, AS_OF],
+        "backtest_order": [0, 1, 2, None]})
+    events, catalog = _events(), _catalog()
+    inputs = _evaluation_inputs(events, catalog, horizons, FAST)
+    lstm = inputs["lstm"].to_pandas()  # type: ignore[union-attr]
+    assert {"validation", "validation_minus_20d", "validation_minus_40d"} <= set(lstm["horizon"])
+    frame = pipeline.evaluation(**inputs, settings=FAST).to_pandas()
+    latest = horizons[~horizons["backtest_order"].isin([1, 2])]
+    one = pipeline.evaluation(**_evaluation_inputs(events, catalog, latest, FAST),
+                              settings=FAST).to_pandas()
+    primary = frame[frame["segment"].isin(["all", "returning", "training"])]
+    pd.testing.assert_frame_equal(primary.reset_index(drop=True), one)  # unchanged
+    for name, earlier in (("backtest_minus_20d", cut - step),
+                          ("backtest_minus_40d", cut - 2 * step)):
+        rows = frame[frame["segment"] == f"cutoff={name}"]
+        assert set(rows["metric"]) == {"recall", "ndcg", "recall_vs_best_baseline",
+                                       "ndcg_vs_best_baseline"}
+        assert (rows["cutoff_date"] == earlier).all() and (rows["as_of_date"] == AS_OF).all()
+        assert set(rows.loc[rows["metric"] == "recall", "model_name"]) == set(
+            one.loc[one["metric"] == "recall", "model_name"])
+    mean = frame[frame["segment"] == "mean_over_cutoffs"].set_index(["model_name", "metric"])
+    recall = frame[(frame["metric"] == "recall") & (frame["k"] == 10)
+                   & frame["segment"].isin(["all", "cutoff=backtest_minus_20d",
+                                            "cutoff=backtest_minus_40d"])]
+    per_cutoff = recall.groupby("model_name")["metric_value"].mean()
+    for model, value in per_cutoff.items():
+        assert mean.loc[(model, "recall"), "metric_value"] == pytest.approx(value)
+    differences = mean.xs("recall_vs_best_baseline", level="metric")
+    assert len(differences) == len(per_cutoff) - 1
+    assert (differences["ci_lower"] <= differences["metric_value"]).all()
+    assert (differences["metric_value"] <= differences["ci_upper"]).all()
+
+
 def test_empty_inputs_give_typed_empty_outputs():
     events = _events().iloc[:0]
     catalog, horizons = _catalog(), _horizons()
@@ -242,3 +286,26 @@ def test_settings_from_dbt_config_strings():
         RecommendationSettings.from_config({"lstm_time_budget_s": 15})
     with pytest.raises(ValueError, match="similar_variant"):
         RecommendationSettings(similar_variant="als")
+
+
+def test_a_sample_drawn_in_sql_is_read_back_as_the_python_draw():
+    """int_recommendations__evaluated_clients draws with seam's hash; read back, it gives
+    the clients and the DuckDB predicate the Python draw gives."""
+    import duckdb
+
+    from clientele.recommendations.inputs import read_horizons, read_products
+
+    events, products = _events(), read_products(_catalog())
+    horizon = read_horizons(_horizons())[0]
+    for n in (40, 10_000):
+        settings = RecommendationSettings(sample_clients=n)
+        drawn = pipeline.evaluated_clients(events, horizon, products, settings)
+        population = len(seam.as_relation(events).filter(drawn.where).project(
+            "customer_id").distinct().df())
+        rows = duckdb.from_df(pd.DataFrame({"customer_id": list(drawn.ids)})).project(
+            f"'backtest' as horizon, customer_id, "
+            f"hash(customer_id::varchar || '#{settings.seed}') as draw, "
+            f"{population} as holdout_buyers").df()
+        read = pipeline.evaluated_clients(events, horizon, products, settings, evaluated=rows)
+        assert list(read.ids) == list(drawn.ids) and read.where == drawn.where
+        assert read.predicate == drawn.predicate and read.sampled == (n < population)

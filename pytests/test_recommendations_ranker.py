@@ -24,7 +24,7 @@ FAST = RecommendationSettings(lstm_epochs=1, lstm_embedding_dim=8, lstm_hidden_d
 def _horizons() -> pd.DataFrame:
     return pd.DataFrame({"horizon": ["backtest", "current"],
                          "known_before": [CUT, AS_OF + dt.timedelta(days=1)],
-                         "as_of_date": [AS_OF, AS_OF]})
+                         "as_of_date": [AS_OF, AS_OF], "backtest_order": [0, None]})
 
 
 def _catalog(n_products: int) -> pd.DataFrame:

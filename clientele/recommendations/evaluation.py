@@ -10,13 +10,20 @@ same fallback for every method, said in the notes.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
 from clientele import seam
-from clientele.intervals import mean_ci, paired_difference_ci
+from clientele.intervals import (
+    N_RESAMPLES,
+    mean_ci,
+    mean_of_group_means_ci,
+    paired_difference_ci,
+)
 from clientele.recommendations.inputs import (
     ClientSample,
     Horizon,
@@ -33,7 +40,24 @@ log = seam.get_logger("recommendations")
 KS = (3, 10, 20)
 #: Recall and NDCG at this k get a 95 % bootstrap interval over the evaluated clients.
 CI_K = 10
-BACKTEST = "horizon = 'backtest'"
+#: model_evaluation's segment of the mean over every backtest cut-off.
+MEAN_OVER_CUTOFFS = "mean_over_cutoffs"
+
+
+def cutoff_segment(horizon: Horizon) -> str:
+    """model_evaluation's segment of an earlier cut-off's key rows."""
+    return f"cutoff={horizon.name}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CutoffScores:
+    """One backtest cut-off's per-client Recall@10 and NDCG@10 of every method (rows:
+    ``clients``), what the mean over cut-offs resamples."""
+
+    horizon: Horizon
+    clients: pd.Index
+    scores: dict[str, dict[str, np.ndarray]]
+    baselines: tuple[str, ...]
 
 
 def _positions(users: pd.Index, products: pd.Index, frame: pd.DataFrame) -> np.ndarray:
@@ -129,10 +153,14 @@ def cooccurrence_frame(history: sp.csr_matrix, rules: pd.DataFrame, users: pd.In
                          "rank": rank[top] + 1})
 
 
+def _horizon_rows(horizon: Horizon) -> str:
+    return f"horizon = {seam.sql_literal(horizon.name)}"
+
+
 def _backtest_lists(source: seam.Source, columns: list[str], clients: ClientSample,
-                    where: str | None = None) -> pd.DataFrame:
-    """The backtest rows of a method for the evaluated clients only."""
-    return read_clients(source, columns, both(BACKTEST, where), clients)
+                    horizon: Horizon) -> pd.DataFrame:
+    """The rows of a method at a backtest horizon, for the evaluated clients only."""
+    return read_clients(source, columns, _horizon_rows(horizon), clients)
 
 
 def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample,
@@ -140,17 +168,23 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                      popularity: seam.Source, repurchase: seam.Source,
                      cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
                      composed: seam.Source, ranker: seam.Source | None = None,
-                     similar_variant: str = "lstm", seed: int = 42) -> pa.Table:
+                     similar_variant: str = "lstm", seed: int = 42,
+                     run_as_of: object = None) -> tuple[pa.Table, CutoffScores | None]:
     """model_evaluation rows for every method, k, metric and segment, over ``clients``
-    (those who bought a catalogue product from the backtest cut-off to as_of, or a
-    seeded sample of them)."""
+    (those who bought a catalogue product from the backtest cut-off to the horizon's
+    as_of, or a seeded sample of them), and the per-client scores behind them.
+
+    The primary (latest) cut-off gives every row; an earlier one the key rows only:
+    Recall@10 and NDCG@10 of every method and each method minus the best baseline, with
+    their intervals, in segment 'cutoff=<horizon>' and dated with the run's as_of
+    (``run_as_of``; the notes give its holdout)."""
     cutoff, as_of = horizon.known_before, horizon.as_of
     bought = "event_type = 'purchase'"
     test = read_clients(events, ["customer_id", "product_id"], clients.where, clients)
     users = sorted_ids(test["customer_id"])
     if len(users) == 0:
         log.info("evaluation: nobody bought after the cut-off %s", cutoff.date())
-        return seam.empty_table(seam.EVALUATION_SCHEMA)
+        return seam.empty_table(seam.EVALUATION_SCHEMA), None
     before = both(bought, f"event_date < {day(cutoff)}", catalog_filter)
     train = read_clients(events, ["customer_id", "product_id"], before, clients)
     truth = purchase_matrix(test, users, products)
@@ -169,30 +203,31 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
     markets = markets.fillna("(unknown)")
 
     fallback = _popularity_fallbacks(users, products, markets, seam.read_frame(
-        popularity, ["market", "product_id", "popularity_rank"], where=BACKTEST))
+        popularity, ["market", "product_id", "popularity_rank"], where=_horizon_rows(horizon)))
     rank_columns = ["customer_id", "product_id", "rank"]
     K = max(KS)
     rules = seam.read_frame(cooccurrence, ["antecedent_product_id", "consequent_product_id",
                                            "confidence", "consequent_orders"],
-                         where=BACKTEST)
+                         where=_horizon_rows(horizon))
     methods: dict[str, tuple[bool, list[pd.DataFrame], str]] = {
         "popularity": (True, [], "distinct buyers in the client's market over the popularity "
                        "window before the cut-off, then all markets"),
         "repurchase": (True, [_backtest_lists(
-            repurchase, ["customer_id", "product_id", "repurchase_rank"], clients).rename(
+            repurchase, ["customer_id", "product_id", "repurchase_rank"], clients,
+            horizon).rename(
                 columns={"repurchase_rank": "rank"})],
                        "the client's own products by number of orders, then recency"),
         "cooccurrence": (True, [cooccurrence_frame(history, rules, users, products, K)],
                          "sum of confidence(bought product -> candidate) over the client's "
                          "purchases"),
-        "als": (True, [_backtest_lists(als, rank_columns, clients)],
+        "als": (True, [_backtest_lists(als, rank_columns, clients, horizon)],
                 "implicit ALS on order counts (numpy, conjugate gradient; every client "
                 "folded in on the product factors)"),
     }
     lstm_bt = _backtest_lists(lstm, ["variant", *rank_columns, "popularity_penalty",
                                      "exposure_cap", "validation_recall", "validation_coverage",
                                      "epochs_trained", "best_epoch", "training_sequences"],
-                              clients)
+                              clients, horizon)
     for variant in ("lstm", "lstm_debiased"):
         rows = lstm_bt[lstm_bt["variant"] == variant]
         penalty = float(rows["popularity_penalty"].iloc[0]) if len(rows) else float("nan")
@@ -203,7 +238,7 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                             + (" (chosen on a validation cut before the test cut-off)"
                                if variant == "lstm_debiased" else ""))
     if ranker is not None:
-        ranked = _backtest_lists(ranker, ["variant", *rank_columns], clients)
+        ranked = _backtest_lists(ranker, ["variant", *rank_columns], clients, horizon)
         for variant, text in (("ranker", "every source's signals"),
                               ("ranker_no_lstm", "every source's signals but the LSTM's "
                                "(ablation)")):
@@ -212,7 +247,8 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                                 f"learning-to-rank model over {text}, trained on a validation "
                                 "cut before the test cut-off")
     composed_bt = _backtest_lists(composed, ["customer_id", "product_id",
-                                             "recommendation_rank"], clients).rename(
+                                             "recommendation_rank"], clients,
+                              horizon).rename(
         columns={"recommendation_rank": "rank"})
     # Past its 7 slots the composed list is continued by the ranking its first slot reads.
     continuation, continued_by = ((methods["ranker"][1][0], "ranker") if "ranker" in methods
@@ -224,7 +260,13 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                            f"{continued_by} ranking")
     sample_note = (f"; a seeded sample of {len(users)} of the clients who bought after the "
                    "cut-off" if clients.sampled else "")
-    rows_out = seam.EvaluationRows("recommendations", as_of_date=as_of, cutoff_date=cutoff)
+    primary = horizon.is_primary
+    segment_of_cutoff = "all" if primary else cutoff_segment(horizon)
+    if not primary:
+        sample_note += (f"; earlier cut-off {horizon.name}: trained before {cutoff.date()}, "
+                        f"holdout to {as_of.date()}")
+    rows_out = seam.EvaluationRows("recommendations", cutoff_date=cutoff,
+                                   as_of_date=as_of if run_as_of is None else run_as_of)
     # Recall split as in the reality-check paper: items bought before (repeat) and new
     # items (explore), each over the clients who bought at least one such item.
     repeat = truth.multiply(history > 0).tocsr()
@@ -237,6 +279,14 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
         note = notes + "; lists completed by market popularity" + sample_note
         per_method[name] = {"recall": recall_at_k(top, truth, CI_K),
                             "ndcg": ndcg_at_k(top, truth, CI_K)}
+        if not primary:  # an earlier cut-off: the key figures only
+            for metric, values in per_method[name].items():
+                value, lower, upper = mean_ci(values, seed=seed)
+                rows_out.add(name, metric, value, is_baseline=is_baseline, k=CI_K,
+                             segment=segment_of_cutoff,
+                             n_evaluated=int(np.isfinite(values).sum()), notes=note,
+                             ci=(lower, upper))
+            continue
         for metric, part in (("recall_repeat", repeat), ("recall_explore", explore)):
             has = np.asarray(part.getnnz(axis=1) > 0)
             if has.any():
@@ -259,7 +309,13 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                 rows_out.add(name, key[0], float(row["value"]), is_baseline=is_baseline,
                              k=key[1], segment=segment, n_evaluated=int(row["n"]),
                              notes=note, ci=intervals.get(key))
-    _against_best_baseline(rows_out, per_method, methods, seed, sample_note)
+    _against_best_baseline(rows_out, per_method, methods, seed, sample_note,
+                           segment_of_cutoff)
+    scores = CutoffScores(horizon, users, per_method,
+                          tuple(name for name, (is_baseline, _, _) in methods.items()
+                                if is_baseline))
+    if not primary:
+        return rows_out.to_table(), scores
     if ranker is not None:
         _ranker_training(rows_out, ranker)
     training = {"lstm": ("epochs_trained", "best_epoch", "validation_recall",
@@ -276,13 +332,13 @@ def evaluate_methods(horizon: Horizon, products: pd.Index, clients: ClientSample
                          notes="LSTM training on the backtest horizon; validation figures "
                          "(recall, coverage at 10) on the cut before it that chose the "
                          "best-seller penalty and exposure cap")
-    return rows_out.to_table()
+    return rows_out.to_table(), scores
 
 
 def _against_best_baseline(rows_out: seam.EvaluationRows,
                            per_method: dict[str, dict[str, np.ndarray]],
                            methods: dict[str, tuple[bool, list[pd.DataFrame], str]], seed: int,
-                           sample_note: str) -> None:
+                           sample_note: str, segment: str = "all") -> None:
     """Each method minus the best baseline (the baseline with the highest mean on that
     metric), per client: the mean difference and its paired bootstrap 95 % interval
     (the same resampled clients for both), as '<metric>_vs_best_baseline' rows."""
@@ -298,7 +354,7 @@ def _against_best_baseline(rows_out: seam.EvaluationRows,
             diff, lower, upper = paired_difference_ci(values[metric][ok],
                                                       per_method[best][metric][ok], seed=seed)
             rows_out.add(name, f"{metric}_vs_best_baseline", diff,
-                         is_baseline=methods[name][0], k=CI_K, segment="all",
+                         is_baseline=methods[name][0], k=CI_K, segment=segment,
                          n_evaluated=int(ok.sum()), ci=(lower, upper),
                          notes=f"{name} minus the best baseline ({best}) on {metric}@{CI_K}, "
                          "per client; paired bootstrap over clients" + sample_note)
@@ -321,3 +377,48 @@ def _ranker_training(rows_out: seam.EvaluationRows, ranker: seam.Source) -> None
             rows_out.add(str(variant), column, float(first[column]), is_baseline=False,
                          segment="training", n_evaluated=int(first["training_clients"]),
                          notes=note)
+
+
+def mean_over_cutoffs(cutoffs: list[CutoffScores], seed: int, as_of: object) -> pa.Table:
+    """model_evaluation rows (segment 'mean_over_cutoffs') of every method's Recall@10 and
+    NDCG@10 averaged over the backtest cut-offs (each cut-off's mean over its evaluated
+    clients, cut-offs weighted equally), and of each method minus the best baseline (the
+    baseline with the highest mean over the cut-offs), with 95 % intervals from a
+    bootstrap resampling the clients, a client drawn once for every cut-off
+    (:func:`clientele.intervals.mean_of_group_means_ci`). No rows without two cut-offs."""
+    if len(cutoffs) < 2:
+        return seam.empty_table(seam.EVALUATION_SCHEMA)
+    names = [m for m in cutoffs[0].scores if all(m in c.scores for c in cutoffs)]
+    baselines = [b for b in cutoffs[0].baselines if b in names
+                 and all(b in c.baselines for c in cutoffs)]
+    units = [np.asarray(c.clients) for c in cutoffs]
+    dates = ", ".join(str(c.horizon.known_before.date()) for c in cutoffs)
+    note = (f"mean over {len(cutoffs)} backtest cut-offs ({dates}) of each cut-off's mean "
+            f"over its evaluated clients; 95 % interval: {N_RESAMPLES} seeded bootstrap "
+            "resamples of the clients, a client drawn once for every cut-off")
+    rows_out = seam.EvaluationRows("recommendations", as_of_date=as_of,
+                                   cutoff_date=min(c.horizon.known_before for c in cutoffs))
+    n = int(sum(len(c.clients) for c in cutoffs))
+    for metric in ("recall", "ndcg"):
+        level = [np.column_stack([c.scores[m][metric] for m in names]) for c in cutoffs]
+        mean, lower, upper = mean_of_group_means_ci(level, units, seed=seed)
+        for i, name in enumerate(names):
+            rows_out.add(name, metric, mean[i], is_baseline=name in baselines, k=CI_K,
+                         segment=MEAN_OVER_CUTOFFS, n_evaluated=n, notes=note,
+                         ci=(lower[i], upper[i]))
+        if not baselines:
+            continue
+        best = max(baselines, key=lambda b: (mean[names.index(b)], b))
+        others = [m for m in names if m != best]
+        if not others:
+            continue
+        differences = [np.column_stack([c.scores[m][metric] - c.scores[best][metric]
+                                        for m in others]) for c in cutoffs]
+        mean, lower, upper = mean_of_group_means_ci(differences, units, seed=seed)
+        for i, name in enumerate(others):
+            rows_out.add(name, f"{metric}_vs_best_baseline", mean[i],
+                         is_baseline=name in baselines, k=CI_K, segment=MEAN_OVER_CUTOFFS,
+                         n_evaluated=n, ci=(lower[i], upper[i]),
+                         notes=f"{name} minus the best baseline over the cut-offs ({best}) "
+                         f"on {metric}@{CI_K}, per client; " + note)
+    return rows_out.to_table()

@@ -34,12 +34,29 @@ def both(*predicates: str | None) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class Horizon:
-    """One moment lists are computed for: 'backtest' (known before the cut-off) or
-    'current' (everything known on as_of)."""
+    """One moment lists are computed for: a backtest cut-off ('backtest', the primary
+    one, or an earlier 'backtest_minus_<n>d'; ``backtest_order`` 0, 1, ...: known before
+    the cut-off, evaluated up to ``as_of``) or 'current' (everything known on as_of,
+    ``backtest_order`` None)."""
 
     name: str
     known_before: pd.Timestamp
     as_of: pd.Timestamp
+    backtest_order: int | None = None
+
+    @property
+    def is_backtest(self) -> bool:
+        return self.backtest_order is not None
+
+    @property
+    def is_primary(self) -> bool:
+        """The latest backtest cut-off: its figures are model_evaluation's main rows."""
+        return self.backtest_order == 0
+
+    def stage(self, name: str) -> str:
+        """The name of a step made for this backtest: 'validation' for the primary
+        cut-off, 'validation_minus_30d' for 'backtest_minus_30d'."""
+        return name + self.name.removeprefix("backtest")
 
     def before(self, when: object = None) -> str:
         """Events known at the horizon (or before ``when``)."""
@@ -47,10 +64,18 @@ class Horizon:
 
 
 def read_horizons(horizons: seam.Source) -> list[Horizon]:
-    frame = seam.read_frame(horizons, ["horizon", "known_before", "as_of_date"],
-                            order_by="horizon")
-    return [Horizon(str(name), pd.Timestamp(known), pd.Timestamp(as_of))
-            for name, known, as_of in frame.itertuples(index=False)]
+    """Every horizon, the backtests first, latest cut-off first, then 'current'."""
+    frame = seam.read_frame(horizons, ["horizon", "known_before", "as_of_date",
+                                       "backtest_order"], order_by="horizon")
+    found = [Horizon(str(name), pd.Timestamp(known), pd.Timestamp(as_of),
+                     None if pd.isna(order) else int(order))
+             for name, known, as_of, order in frame.itertuples(index=False)]
+    return sorted(found, key=lambda h: (not h.is_backtest, h.backtest_order or 0, h.name))
+
+
+def backtests(horizons: list[Horizon]) -> list[Horizon]:
+    """The backtest horizons, the primary (latest) cut-off first."""
+    return [h for h in horizons if h.is_backtest]
 
 
 def read_products(catalog: seam.Source) -> pd.Index:
@@ -101,6 +126,22 @@ def sample_clients(source: seam.Source, n: int, seed: int, where: str | None = N
     """At most ``n`` clients of ``source`` matching ``where``, drawn by a seeded hash."""
     ids, predicate = seam.draw_sample(source, "customer_id", n, seed, where)
     return ClientSample(where, predicate, pd.Index(ids))
+
+
+def read_sample(sample: seam.Source, horizon: str, where: str | None, seed: int
+                ) -> ClientSample:
+    """The clients a SQL model drew for ``horizon`` (columns horizon, customer_id, draw,
+    holdout_buyers: int_recommendations__evaluated_clients) with the hash of
+    :func:`sample_clients` and ``seed``, as the sample of the population ``where``."""
+    frame = seam.read_frame(sample, ["customer_id", "draw", "holdout_buyers"],
+                            where=f"horizon = {seam.sql_literal(horizon)}",
+                            order_by="draw, customer_id")
+    ids = pd.Index(np.sort(frame["customer_id"].to_numpy()))
+    if frame.empty or int(frame["holdout_buyers"].iloc[0]) <= len(frame):
+        return ClientSample(where, None, ids)
+    last = frame.iloc[-1]
+    return ClientSample(where, seam.drawn_predicate("customer_id", seed, last["customer_id"],
+                                                    int(last["draw"])), ids)
 
 
 def read_clients(source: seam.Source, columns: Sequence[str], where: str | None,

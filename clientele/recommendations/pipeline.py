@@ -41,6 +41,7 @@ from clientele.recommendations.inputs import (
     EVENT_COLUMNS,
     ClientSample,
     Horizon,
+    backtests,
     both,
     client_frames,
     day,
@@ -50,6 +51,7 @@ from clientele.recommendations.inputs import (
     read_clients,
     read_horizons,
     read_products,
+    read_sample,
     sample_clients,
     sorted_ids,
 )
@@ -107,15 +109,19 @@ def _top_table(customers: pd.Index, products: pd.Index, idx: np.ndarray, val: np
 
 
 def evaluated_clients(events: seam.Source, horizon: Horizon, products: pd.Index,
-                      settings: RecommendationSettings, catalog_filter: str | None = None
-                      ) -> ClientSample:
-    """The clients the backtest evaluates (and ALS and the LSTM list for the backtest
-    horizon): those who bought a catalogue product from the cut-off to as_of, at most
-    ``sample_clients`` of them (seeded)."""
+                      settings: RecommendationSettings, catalog_filter: str | None = None,
+                      evaluated: seam.Source | None = None) -> ClientSample:
+    """The clients the backtest evaluates at a backtest horizon (and every method lists
+    there): those who bought a catalogue product from the cut-off to the horizon's as_of,
+    at most ``sample_clients`` of them (seeded). ``evaluated``
+    (int_recommendations__evaluated_clients) has them drawn in SQL with the same hash;
+    without it (a notebook, a test) they are drawn here."""
     where = both(PURCHASE, f"event_date >= {day(horizon.known_before)}",
                  f"event_date <= {day(horizon.as_of)}",
                  catalog_filter or in_catalog(events, products))
-    clients = sample_clients(events, settings.sample_clients, settings.seed, where)
+    clients = (read_sample(evaluated, horizon.name, where, settings.seed)
+               if evaluated is not None
+               else sample_clients(events, settings.sample_clients, settings.seed, where))
     if clients.sampled:
         log.info("backtest: %d clients sampled among those who bought after the cut-off %s",
                  len(clients.ids), horizon.known_before.date())
@@ -133,8 +139,8 @@ def _counts(frame: pd.DataFrame, vocabulary: pd.Index) -> tuple[pd.Index, sp.csr
 
 
 def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
-                 catalog_filter: str, settings: RecommendationSettings
-                 ) -> Iterator[pa.Table]:
+                 catalog_filter: str, settings: RecommendationSettings,
+                 evaluated: seam.Source | None) -> Iterator[pa.Table]:
     bought = both(PURCHASE, horizon.before(), catalog_filter)
     vocabulary = distinct_products(events, bought)
     if vocabulary.empty:
@@ -152,8 +158,8 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
                         seed=settings.seed).fit(counts)
     log.info("ALS %s: product factors fitted on %d clients%s", horizon.name, len(customers),
              " (a sample)" if trained_on.sampled else "")
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
-              if horizon.name == "backtest" else None)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
+              if horizon.is_backtest else None)
     item_factors = model.item_factors_
     n_scored = 0
     for frame in client_frames(orders, columns, None, settings.batch_clients, scored):
@@ -167,9 +173,10 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 
 
 def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
-              settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
-    """Top ``candidates`` ALS products of every client with a purchase, per horizon (the
-    backtest horizon only for the evaluated clients)."""
+              settings: RecommendationSettings | None = None,
+              evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
+    """Top ``candidates`` ALS products of every client with a purchase, per horizon (each
+    backtest horizon only for its evaluated clients)."""
     settings = _settings(settings)
     products = read_products(catalog)
     catalog_filter = in_catalog(events, products)
@@ -177,7 +184,8 @@ def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     def parts() -> Iterator[pa.Table]:
         with seam.bounded_threads(settings.threads):
             for horizon in read_horizons(horizons):
-                yield from _als_horizon(events, products, horizon, catalog_filter, settings)
+                yield from _als_horizon(events, products, horizon, catalog_filter, settings,
+                                        evaluated)
 
     return seam.stream(ALS_SCHEMA, parts())
 
@@ -317,28 +325,31 @@ def _stacked(parts: list[tuple[pd.Index, dict[float, Candidates]]], penalty: flo
     return customers, arrays  # type: ignore[return-value]
 
 
-def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[Horizon],
+def validation_cut(backtest: Horizon) -> tuple[pd.Timestamp, pd.Timedelta]:
+    """(cut, window) of a backtest horizon's validation cut: its cut-off moved back by one
+    holdout window, so that settings are chosen on what was known before the test."""
+    window = backtest.as_of + pd.Timedelta(days=1) - backtest.known_before
+    return backtest.known_before - window, window
+
+
+def _validation_choice(events: seam.Source, products: pd.Index, backtest: Horizon,
                        catalog_filter: str, settings: RecommendationSettings
                        ) -> tuple[PenaltyChoice | None, pa.Table | None]:
-    """Best-seller penalty and exposure cap chosen on a validation cut: the backtest
-    cut-off moved back by one holdout window, so nothing after the test cut-off is used.
-    None when there is no backtest horizon or nobody to validate on. Also the raw lists
-    of the validation clients at that cut (horizon 'validation'): the ranker learns on
-    them."""
-    backtest = next((h for h in horizons if h.name == "backtest"), None)
-    if backtest is None:
-        return None, None
+    """Best-seller penalty and exposure cap chosen on the validation cut of one backtest
+    horizon (:func:`validation_cut`), so nothing after its test cut-off is used. None when
+    nobody can be validated on. Also the raw lists of the validation clients at that cut
+    (horizon 'validation' for the primary cut-off, 'validation_minus_<n>d' for an
+    earlier one): the ranker learns on them."""
     cut = backtest.known_before
-    window = backtest.as_of + pd.Timedelta(days=1) - cut
-    validation_cut = cut - window
-    fitted = _fit_lstm(events, products, validation_cut, catalog_filter, settings)
+    validation_at, window = validation_cut(backtest)
+    fitted = _fit_lstm(events, products, validation_at, catalog_filter, settings)
     if fitted is None:
         return None, None
-    later = both(PURCHASE, f"event_date >= {day(validation_cut)}", f"event_date < {day(cut)}",
+    later = both(PURCHASE, f"event_date >= {day(validation_at)}", f"event_date < {day(cut)}",
                  catalog_filter)
     clients = sample_clients(events, settings.sample_clients, settings.seed, later)
     penalties = {0.0, *settings.lstm_penalty_grid}
-    known = both(f"event_date < {day(validation_cut)}", catalog_filter)
+    known = both(f"event_date < {day(validation_at)}", catalog_filter)
     parts = list(_scored_candidates(events, fitted, known, clients,
                                     dict.fromkeys(penalties, _pool(settings)), penalties,
                                     settings))
@@ -346,7 +357,8 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
         return None, None
     customers, (raw_idx, raw_val, _) = _stacked(parts, 0.0)
     lists = _top_table(customers, fitted.vocabulary, raw_idx[:, :settings.candidates],
-                       raw_val[:, :settings.candidates], horizon="validation", variant="lstm",
+                       raw_val[:, :settings.candidates], horizon=backtest.stage("validation"),
+                       variant="lstm",
                        popularity_penalty=0.0, exposure_cap=np.nan,
                        validation_recall=np.nan, validation_coverage=np.nan,
                        epochs_trained=fitted.epochs_trained, best_epoch=fitted.best_epoch,
@@ -360,21 +372,21 @@ def _validation_choice(events: seam.Source, products: pd.Index, horizons: list[H
         _, (idx, val, exempt) = _stacked(parts, penalty)
         candidates[penalty] = (np.where(idx >= 0, to_catalog[idx], -1), val, exempt)
     log.info("LSTM validation cut %s: %d clients bought in the %d days before the test "
-             "cut-off %s%s", validation_cut.date(), len(customers), window.days, cut.date(),
+             "cut-off %s%s", validation_at.date(), len(customers), window.days, cut.date(),
              " (a sample)" if clients.sampled else "")
     return choose_penalty(candidates, truth, len(products), settings.lstm_exposure_cap_grid,
                           EXPOSURE_K, settings.lstm_max_recall_loss), lists
 
 
 def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
-                  catalog_filter: str, choice: PenaltyChoice, settings: RecommendationSettings
-                  ) -> Iterator[pa.Table]:
+                  catalog_filter: str, choice: PenaltyChoice, settings: RecommendationSettings,
+                  evaluated: seam.Source | None) -> Iterator[pa.Table]:
     fitted = _fit_lstm(events, products, horizon.known_before, catalog_filter, settings)
     if fitted is None:
         log.info("LSTM %s: no event before %s", horizon.name, horizon.known_before.date())
         return
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
-              if horizon.name == "backtest" else None)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
+              if horizon.is_backtest else None)
     known = both(horizon.before(), catalog_filter)
     # Today's lists: the clients whose composed list has a similar slot (a purchase in the
     # last inactive_days; any product counts, as in the composed list).
@@ -383,7 +395,7 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
     if since is not None:
         known = horizon.before()
     variants = {"lstm": (0.0, np.inf), "lstm_debiased": (choice.penalty, choice.max_exposure)}
-    if horizon.name != "backtest" and settings.similar_variant != "lstm_debiased":
+    if not horizon.is_backtest and settings.similar_variant != "lstm_debiased":
         # Today's penalised lists serve nobody unless the composed list uses them (the
         # backtest evaluates both variants); they cost half of the scoring.
         del variants["lstm_debiased"]
@@ -439,7 +451,8 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 
 
 def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
-               settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
+               settings: RecommendationSettings | None = None,
+               evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
     """Top ``candidates`` LSTM products per client with any activity, for every horizon
     (the backtest only for the evaluated clients), in two variants: 'lstm' (raw) and
     'lstm_debiased' (best-seller penalty and exposure cap chosen on a validation cut before
@@ -451,18 +464,26 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
     horizon_list = read_horizons(horizons)
 
     def parts() -> Iterator[pa.Table]:
+        default = PenaltyChoice(float(settings.lstm_popularity_penalty), np.inf, [])
+        today_choice = default
         with seam.bounded_threads(settings.threads):
-            choice, validation_lists = _validation_choice(events, products, horizon_list,
-                                                          catalog_filter, settings)
-            if validation_lists is not None:
-                yield validation_lists
-            if choice is None:
-                log.info("LSTM: no validation cut; best-seller penalty %.2f without exposure "
-                         "cap", settings.lstm_popularity_penalty)
-                choice = PenaltyChoice(float(settings.lstm_popularity_penalty), np.inf, [])
             for horizon in horizon_list:
+                choice = today_choice
+                if horizon.is_backtest:
+                    # Each backtest's penalty and cap are chosen on its own validation cut.
+                    found, validation_lists = _validation_choice(
+                        events, products, horizon, catalog_filter, settings)
+                    if validation_lists is not None:
+                        yield validation_lists
+                    if found is None:
+                        log.info("LSTM %s: no validation cut; best-seller penalty %.2f "
+                                 "without exposure cap", horizon.name,
+                                 settings.lstm_popularity_penalty)
+                    choice = found or default
+                    if horizon.is_primary:
+                        today_choice = choice  # today's lists: the latest cut-off's choice
                 yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
-                                         settings)
+                                         settings, evaluated)
 
     return seam.stream(LSTM_SCHEMA, parts())
 
@@ -497,10 +518,10 @@ def _ranked_table(batch: ranker.CandidateBatch, scores: np.ndarray, k: int, hori
         "training_clients": pa.nulls(n, pa.int64())}, schema=RANKER_SCHEMA)
 
 
-def _training_table(variant: str, fitted: ranker.FittedRanker) -> pa.Table:
+def _training_table(variant: str, fitted: ranker.FittedRanker, horizon: str) -> pa.Table:
     names = sorted(fitted.importance, key=lambda f: (-fitted.importance[f], f))
     frame = pd.DataFrame({
-        "horizon": "training", "variant": variant, "feature": names,
+        "horizon": horizon, "variant": variant, "feature": names,
         "importance": [fitted.importance[f] for f in names], "trees": fitted.trees,
         "validation_ndcg": fitted.validation_ndcg,
         "training_clients": fitted.training_clients})
@@ -510,67 +531,90 @@ def _training_table(variant: str, fitted: ranker.FittedRanker) -> pa.Table:
     return seam.to_table(frame, RANKER_SCHEMA)
 
 
+def _fit_rankers(events: seam.Source, catalog: seam.Source, customers: seam.Source,
+                 lstm: seam.Source, products: pd.Index, backtest: Horizon, catalog_filter: str,
+                 settings: RecommendationSettings) -> dict[str, ranker.FittedRanker]:
+    """'ranker' and the ablation 'ranker_no_lstm' trained on the validation cut of one
+    backtest horizon (candidates known at the cut, labelled with the purchases up to the
+    backtest cut-off) and the LSTM's lists at that cut."""
+    at, _ = validation_cut(backtest)
+    validation = ranker.Cut(backtest.stage("validation"), at, backtest.stage("validation"))
+    later = both(PURCHASE, f"event_date >= {day(at)}",
+                 f"event_date < {day(backtest.known_before)}", catalog_filter)
+    clients = sample_clients(events, settings.ranker_training_clients, settings.seed, later)
+    signals = ranker.catalogue_signals(events, catalog, customers, products, validation,
+                                       catalog_filter, settings)
+    batches = list(ranker.iter_cut_batches(events, lstm, customers, signals, validation,
+                                           catalog_filter, clients, settings))
+    truth = read_clients(events, ["customer_id", "product_id"], later, clients)
+    labels = [ranker.labels_of(b, truth) for b in batches]
+    log.info("ranker %s: %d candidates for %d training clients (%.1f%% bought)",
+             validation.name, sum(len(b.client) for b in batches), len(clients.ids),
+             100 * float(np.concatenate(labels).mean()) if labels else 0.0)
+    if not batches:
+        return {}
+    without_lstm = tuple(f for f in ranker.FEATURES if f not in ranker.LSTM_FEATURES)
+    models = {"ranker": ranker.fit_ranker(batches, labels, ranker.FEATURES, settings),
+              "ranker_no_lstm": ranker.fit_ranker(batches, labels, without_lstm, settings)}
+    return {variant: fitted for variant, fitted in models.items() if fitted is not None}
+
+
+def _ranked_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
+                  lstm: seam.Source, products: pd.Index, horizon: Horizon, catalog_filter: str,
+                  models: dict[str, ranker.FittedRanker], settings: RecommendationSettings,
+                  evaluated: seam.Source | None) -> Iterator[pa.Table]:
+    """The top ``candidates`` of each model for the horizon's clients: a backtest's
+    evaluated clients, or every buyer today."""
+    cut = ranker.Cut(horizon.name, horizon.known_before, horizon.name)
+    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
+              if horizon.is_backtest else None)
+    signals = ranker.catalogue_signals(events, catalog, customers, products, cut,
+                                       catalog_filter, settings)
+    n_scored = 0
+    for batch in ranker.iter_cut_batches(events, lstm, customers, signals, cut,
+                                         catalog_filter, scored, settings):
+        for variant, fitted in models.items():
+            yield _ranked_table(batch, fitted.score(batch), settings.candidates,
+                                horizon.name, variant)
+        n_scored += len(batch.customers)
+    log.info("ranker %s: %d clients ranked", horizon.name, n_scored)
+
+
 def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
                  horizons: seam.Source, lstm: seam.Source,
-                 settings: RecommendationSettings | None = None) -> pa.RecordBatchReader:
-    """The two-stage recommender (:mod:`clientele.recommendations.ranker`): trained on the
-    validation cut (the backtest cut-off minus one holdout window, the LSTM's validation
-    lists), then the top ``candidates`` ranked products of the evaluated clients at the
-    backtest cut-off ('ranker' and the ablation 'ranker_no_lstm') and of every buyer today
-    ('ranker'); 'training' rows give each model's feature importances (share of gain)."""
+                 settings: RecommendationSettings | None = None,
+                 evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
+    """The two-stage recommender (:mod:`clientele.recommendations.ranker`). For each
+    backtest horizon, trained on its validation cut (its cut-off minus one holdout window,
+    the LSTM's validation lists there), then the top ``candidates`` ranked products of its
+    evaluated clients ('ranker' and the ablation 'ranker_no_lstm'); today, the latest
+    cut-off's 'ranker' lists every buyer. 'training' rows ('training_minus_<n>d' for an
+    earlier cut-off) give each model's feature importances (share of gain)."""
     settings = _settings(settings)
     products = read_products(catalog)
     catalog_filter = in_catalog(events, products)
     horizon_list = read_horizons(horizons)
 
     def parts() -> Iterator[pa.Table]:
-        backtest = next((h for h in horizon_list if h.name == "backtest"), None)
-        if backtest is None or products.empty:
+        if not backtests(horizon_list) or products.empty:
             log.info("ranker: no backtest horizon or an empty catalogue; no ranker")
             return
+        today: dict[str, ranker.FittedRanker] = {}
         with seam.bounded_threads(settings.threads):
-            window = backtest.as_of + pd.Timedelta(days=1) - backtest.known_before
-            validation = ranker.Cut("validation", backtest.known_before - window, "validation")
-            later = both(PURCHASE, f"event_date >= {day(validation.known_before)}",
-                         f"event_date < {day(backtest.known_before)}", catalog_filter)
-            clients = sample_clients(events, settings.ranker_training_clients, settings.seed,
-                                     later)
-            signals = ranker.catalogue_signals(events, catalog, customers, products,
-                                               validation, catalog_filter, settings)
-            batches = list(ranker.iter_cut_batches(events, lstm, customers, signals,
-                                                   validation, catalog_filter, clients,
-                                                   settings))
-            truth = read_clients(events, ["customer_id", "product_id"], later, clients)
-            labels = [ranker.labels_of(b, truth) for b in batches]
-            log.info("ranker: %d candidates for %d training clients (%.1f%% bought)",
-                     sum(len(b.client) for b in batches), len(clients.ids),
-                     100 * float(np.concatenate(labels).mean()) if labels else 0.0)
-            without_lstm = tuple(f for f in ranker.FEATURES if f not in ranker.LSTM_FEATURES)
-            models = {"ranker": ranker.fit_ranker(batches, labels, ranker.FEATURES, settings),
-                      "ranker_no_lstm": ranker.fit_ranker(batches, labels, without_lstm,
-                                                          settings)} if batches else {}
-            del batches, labels
-            for variant, fitted in models.items():
-                if fitted is not None:
-                    yield _training_table(variant, fitted)
             for horizon in horizon_list:
-                variants = {v: m for v, m in models.items() if m is not None
-                            and (horizon.name == "backtest" or v == "ranker")}
-                if not variants:
-                    continue
-                cut = ranker.Cut(horizon.name, horizon.known_before, horizon.name)
-                scored = (evaluated_clients(events, horizon, products, settings, catalog_filter)
-                          if horizon.name == "backtest" else None)
-                signals = ranker.catalogue_signals(events, catalog, customers, products, cut,
-                                                   catalog_filter, settings)
-                n_scored = 0
-                for batch in ranker.iter_cut_batches(events, lstm, customers, signals, cut,
-                                                     catalog_filter, scored, settings):
-                    for variant, fitted in variants.items():
-                        yield _ranked_table(batch, fitted.score(batch), settings.candidates,
-                                            horizon.name, variant)
-                    n_scored += len(batch.customers)
-                log.info("ranker %s: %d clients ranked", horizon.name, n_scored)
+                if horizon.is_backtest:
+                    models = _fit_rankers(events, catalog, customers, lstm, products, horizon,
+                                          catalog_filter, settings)
+                    for variant, fitted in models.items():
+                        yield _training_table(variant, fitted, horizon.stage("training"))
+                    if horizon.is_primary:
+                        today = {v: m for v, m in models.items() if v == "ranker"}
+                else:
+                    models = today
+                if models:
+                    yield from _ranked_lists(events, catalog, customers, lstm, products,
+                                             horizon, catalog_filter, models, settings,
+                                             evaluated)
 
     return seam.stream(RANKER_SCHEMA, parts())
 
@@ -582,25 +626,41 @@ def evaluation(horizons: seam.Source, events: seam.Source, catalog: seam.Source,
                customers: seam.Source, popularity: seam.Source, repurchase: seam.Source,
                cooccurrence: seam.Source, als: seam.Source, lstm: seam.Source,
                composed: seam.Source, ranker: seam.Source | None = None,
-               settings: RecommendationSettings | None = None) -> pa.Table:
-    """The backtest of every method on the evaluated clients (see
-    :mod:`clientele.recommendations.evaluation`), as model_evaluation rows."""
+               settings: RecommendationSettings | None = None,
+               evaluated: seam.Source | None = None) -> pa.Table:
+    """The backtest of every method on the evaluated clients of every backtest cut-off
+    (see :mod:`clientele.recommendations.evaluation`), as model_evaluation rows: every
+    figure for the latest cut-off, the key figures for each earlier one, and their mean
+    over the cut-offs."""
     settings = _settings(settings)
-    horizon = next((h for h in read_horizons(horizons) if h.name == "backtest"), None)
+    horizon_list = backtests(read_horizons(horizons))
     products = read_products(catalog)
-    if horizon is None or products.empty:
+    if not horizon_list or products.empty:
         log.info("evaluation: no backtest horizon or an empty catalogue")
         return seam.empty_table(seam.EVALUATION_SCHEMA)
+    if len(horizon_list) < settings.backtest_cutoffs:
+        log.info("evaluation: %d backtest cut-offs, not the %d asked for", len(horizon_list),
+                 settings.backtest_cutoffs)
     if len(products) < max(backtest.KS):
         log.info("evaluation: the catalogue has %d products, fewer than k = %d: lists are "
                  "shorter than k and a recall at k counts the whole catalogue",
                  len(products), max(backtest.KS))
     catalog_filter = in_catalog(events, products)
-    clients = evaluated_clients(events, horizon, products, settings, catalog_filter)
+    run_as_of = horizon_list[0].as_of
+    tables, scores = [], []
     with seam.bounded_threads(settings.threads):
-        return backtest.evaluate_methods(
-            horizon, products, clients, catalog_filter, events=events, customers=customers,
-            popularity=popularity, repurchase=repurchase, cooccurrence=cooccurrence, als=als,
-            lstm=lstm, composed=composed, ranker=ranker,
-            similar_variant=settings.similar_variant,
-            seed=settings.seed)
+        for horizon in horizon_list:
+            clients = evaluated_clients(events, horizon, products, settings, catalog_filter,
+                                        evaluated)
+            table, cutoff_scores = backtest.evaluate_methods(
+                horizon, products, clients, catalog_filter, events=events,
+                customers=customers, popularity=popularity, repurchase=repurchase,
+                cooccurrence=cooccurrence, als=als, lstm=lstm, composed=composed,
+                ranker=ranker, similar_variant=settings.similar_variant, seed=settings.seed,
+                run_as_of=run_as_of)
+            tables.append(table)
+            if cutoff_scores is not None:
+                scores.append(cutoff_scores)
+            log.info("evaluation %s: %d clients", horizon.name, len(clients.ids))
+        tables.append(backtest.mean_over_cutoffs(scores, settings.seed, run_as_of))
+    return pa.concat_tables(tables)

@@ -59,6 +59,9 @@ class RecommendationSettings(seam.AreaSettings):
         ranker_objective: XGBoost objective, rank:ndcg or rank:pairwise.
         ranker_trees, ranker_depth, ranker_learning_rate: the boosted trees (the number of
             trees is the most kept by early stopping on the validation cut).
+        backtest_cutoffs, backtest_step_days: the backtest cut-offs
+            (int_recommendations__horizons makes them; every model treats each as a
+            backtest, with its own validation cut) and the days between two of them.
     """
 
     seed: int = 42
@@ -95,6 +98,8 @@ class RecommendationSettings(seam.AreaSettings):
     ranker_trees: int = 300
     ranker_depth: int = 6
     ranker_learning_rate: float = 0.1
+    backtest_cutoffs: int = 3
+    backtest_step_days: int = 30
 
     def __post_init__(self) -> None:
         if self.similar_variant not in ("lstm", "lstm_debiased"):
@@ -107,6 +112,7 @@ class RecommendationSettings(seam.AreaSettings):
                      "ranker_candidates_per_source", "sample_clients", "batch_clients",
                      "als_factors",
                      "als_training_clients", "lstm_training_clients", "lstm_max_steps",
-                     "lstm_max_events_per_step", "lstm_batch_size"):
+                     "lstm_max_events_per_step", "lstm_batch_size", "backtest_cutoffs",
+                     "backtest_step_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")

@@ -20,4 +20,5 @@ def model(dbt, session):
         composed=dbt.ref("int_recommendations__composed"),
         ranker=dbt.ref("int_recommendations__ranker"),
         settings=RecommendationSettings.from_config(dbt.config.get("settings")),
+        evaluated=dbt.ref("int_recommendations__evaluated_clients"),
     )

@@ -12,4 +12,5 @@ def model(dbt, session):
         dbt.ref("int_recommendations__catalog"),
         dbt.ref("int_recommendations__horizons"),
         settings=RecommendationSettings.from_config(dbt.config.get("settings")),
+        evaluated=dbt.ref("int_recommendations__evaluated_clients"),
     )

@@ -14,4 +14,5 @@ def model(dbt, session):
         horizons=dbt.ref("int_recommendations__horizons"),
         lstm=dbt.ref("int_recommendations__lstm"),
         settings=RecommendationSettings.from_config(dbt.config.get("settings")),
+        evaluated=dbt.ref("int_recommendations__evaluated_clients"),
     )

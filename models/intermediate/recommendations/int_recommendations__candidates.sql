@@ -64,7 +64,7 @@ rules as (
 ranked as (
 
     select * from {{ ref('int_recommendations__ranker') }}
-    where variant = 'ranker' and horizon in ('backtest', 'current')
+    where variant = 'ranker' and customer_id is not null
 
 ),
 
@@ -82,17 +82,11 @@ stock_known as (
 
 ),
 
--- The backtest lists serve only the evaluation: its clients are those who bought between
--- the cut-off and as_of; the current lists are for every client known on as_of.
+-- The backtest lists serve only the evaluation: their clients are the evaluated ones; the
+-- current lists are for every client known on as_of.
 evaluated as (
 
-    select distinct
-        horizons.horizon,
-        events.customer_id
-    from events
-    inner join horizons
-        on events.event_date >= horizons.known_before
-    where horizons.horizon = 'backtest' and events.event_type = 'purchase'
+    select * from {{ ref('int_recommendations__evaluated_clients') }}
 
 ),
 
@@ -111,7 +105,7 @@ horizon_clients as (
         on
             horizons.horizon = evaluated.horizon
             and customers.customer_id = evaluated.customer_id
-    where horizons.horizon != 'backtest' or evaluated.customer_id is not null
+    where not horizons.is_backtest or evaluated.customer_id is not null
 
 ),
 

@@ -1,6 +1,6 @@
 {#- Baseline 2, repurchase: per horizon and client, the client's own products ranked by
     how many orders contained them, then by how recently. Often the strongest baseline in
-    retail. -#}
+    retail. A backtest horizon lists the evaluated clients only. -#}
 with
 
 horizons as (
@@ -21,6 +21,12 @@ catalog as (
 
 ),
 
+evaluated as (
+
+    select * from {{ ref('int_recommendations__evaluated_clients') }}
+
+),
+
 known_purchases as (
 
     select
@@ -34,7 +40,13 @@ known_purchases as (
         on events.event_date < horizons.known_before
     inner join catalog
         on events.product_id = catalog.product_id
-    where events.event_type = 'purchase'
+    left join evaluated
+        on
+            horizons.horizon = evaluated.horizon
+            and events.customer_id = evaluated.customer_id
+    where
+        events.event_type = 'purchase'
+        and (not horizons.is_backtest or evaluated.customer_id is not null)
 
 ),
 
