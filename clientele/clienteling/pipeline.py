@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -87,7 +88,8 @@ def _window(cut_frame: pd.DataFrame, cut_name: str) -> str:
             f"and send_date < cast({_quote(pd.Timestamp(row['labels_until']).date())} as date)")
 
 
-def _sample_relation(source: Source, where: str, n: int, seed: int, key: str):
+def _sample_relation(source: Source, where: str, n: int, seed: int, key: str
+                     ) -> duckdb.DuckDBPyRelation:
     """At most ``n`` rows drawn by a hash of ``key`` (a SQL expression) and the seed, as a
     lazy relation: the same input gives the same sample whatever the row order."""
     rel = seam.as_relation(source).filter(where)
