@@ -16,12 +16,13 @@
     cast(floor(extract(hour from {{ ts }}) / 3) as integer)
 {%- endmacro %}
 
-{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1.
-    exact: an exact_sum, for fractional values (identical rebuilds). -#}
+{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1, as
+    integers (DuckDB sums integers into 128-bit HUGEINTs, slow to add up again and to
+    read into Python). exact: an exact_sum, for fractional values (identical rebuilds). -#}
 {% macro pivot_sums(column, levels, value, prefix, exact=false) -%}
     {%- for level in range(levels) %}
         {%- set term = 'case when ' ~ column ~ ' = ' ~ level ~ ' then ' ~ value ~ ' else 0 end' %}
-        {% if exact %}{{ exact_sum(term) }}{% else %}sum({{ term }}){% endif %}
+        {% if exact %}{{ exact_sum(term) }}{% else %}cast(sum({{ term }}) as integer){% endif %}
         as {{ prefix }}{{ level }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -33,11 +34,11 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- sum(<relation>.<column>) as <column> per column, an exact_sum for the columns in
-    `exact_columns` (fractional values: identical rebuilds). -#}
+{#- sum(<relation>.<column>) as <column> per column, an integer, or an exact_sum for
+    the columns in `exact_columns` (fractional values: identical rebuilds). -#}
 {% macro column_sums(columns, relation, exact_columns) -%}
     {%- for column in columns %}
-        {% if column in exact_columns %}{{ exact_sum(relation ~ '.' ~ column) }}{% else %}sum({{ relation }}.{{ column }}){% endif %}
+        {% if column in exact_columns %}{{ exact_sum(relation ~ '.' ~ column) }}{% else %}cast(sum({{ relation }}.{{ column }}) as integer){% endif %}
         as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

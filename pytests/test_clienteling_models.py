@@ -202,3 +202,24 @@ def test_store_model_refuses_too_few_contacts_and_the_pipeline_builds_empty():
                                           "2025-01-01").date()))
     assert pipeline.store_sensitivity(features).num_rows == 0
     assert pipeline.store_evaluation(features).num_rows == 0
+
+
+def test_block_scores_equal_the_regression_on_each_blocks_send_features(simulated):
+    # Scoring sums per-hour, per-day and per-block log-odds instead of building every
+    # send's features: it must give what the fitted regression gives on those features.
+    con, rel, settings, model, truth = simulated
+    profiles = rel["profiles"].filter("cut_name = 'current'").df().head(300)
+    sends = rel["sends"].df()
+    market = pipeline.market_pattern(rel["profiles"], rel["sends"], "current",
+                                     CUT_DATES["current"])
+    fitted = st.SendTimeModel(prior_strength=2.0).fit(profiles, sends, market)
+    rates = fitted.predict_proba(profiles)
+    grid = pd.DataFrame({
+        "customer_id": np.repeat(profiles["customer_id"].to_numpy(), len(st.SENDABLE)),
+        "send_block": np.tile(st.SENDABLE, len(profiles)),
+        "campaign_open_rate": np.repeat(
+            profiles["country"].map(market.campaign_rate).to_numpy(float), len(st.SENDABLE)),
+        "is_opened": False})
+    x, _ = fitted._send_matrix(profiles, grid, market)
+    expected = fitted.regression_.predict_proba(x)[:, 1].reshape(len(profiles), -1)
+    np.testing.assert_allclose(rates, expected, rtol=1e-10, atol=1e-12)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -87,38 +88,41 @@ def _window(cut_frame: pd.DataFrame, cut_name: str) -> str:
             f"and send_date < cast({_quote(pd.Timestamp(row['labels_until']).date())} as date)")
 
 
-def _sample_rows(source: Source, where: str, n: int, seed: int, key: str) -> pd.DataFrame:
-    """At most ``n`` rows drawn by a hash of ``key`` (a SQL expression) and the seed: the
-    same input gives the same sample whatever the row order."""
+def _sample_relation(source: Source, where: str, n: int, seed: int, key: str
+                     ) -> duckdb.DuckDBPyRelation:
+    """At most ``n`` rows drawn by a hash of ``key`` (a SQL expression) and the seed, as a
+    lazy relation: the same input gives the same sample whatever the row order."""
     rel = seam.as_relation(source).filter(where)
     drawn = rel.project(f"*, hash(({key}) || '#{int(seed)}') as _draw")
-    return drawn.order(f"_draw, {key}").limit(int(n)).df().drop(columns="_draw")
+    return drawn.order(f"_draw, {key}").limit(int(n))
 
 
-def _profiles_of(profiles: Source, cut_name: str, clients: set[str] | None,
+def _sample_rows(source: Source, where: str, n: int, seed: int, key: str) -> pd.DataFrame:
+    """:func:`_sample_relation`, read."""
+    return _sample_relation(source, where, n, seed, key).df().drop(columns="_draw")
+
+
+def _and(where: str, predicate: str | None) -> str:
+    return where if predicate is None else f"({where}) and ({predicate})"
+
+
+def _profiles_of(profiles: Source, cut_name: str, predicate: str | None,
                  batch_rows: int) -> Iterator[pd.DataFrame]:
-    """The cut's client profiles, in batches; only ``clients`` when given."""
-    where = f"cut_name = {_quote(cut_name)}"
+    """The cut's client profiles, in batches; only the clients ``predicate`` keeps."""
+    where = _and(f"cut_name = {_quote(cut_name)}", predicate)
     for frame in seam.iter_frames(profiles, batch_rows, st.PROFILE_COLUMNS, where=where):
-        if clients is not None:
-            frame = frame[frame["customer_id"].isin(clients)]
         if len(frame):
-            yield frame.reset_index(drop=True)
-
-
-def _read_profiles(profiles: Source, cut_name: str, clients: set[str],
-                   batch_rows: int) -> pd.DataFrame:
-    parts = list(_profiles_of(profiles, cut_name, clients, batch_rows))
-    return (pd.concat(parts, ignore_index=True) if parts
-            else pd.DataFrame(columns=st.PROFILE_COLUMNS))
+            yield frame
 
 
 def market_pattern(profiles: Source, sends: Source, cut_name: str,
                    cut_date: object) -> st.MarketPattern:
     """The markets' reading pattern and block lifts before a cut, summed in DuckDB: exact
-    sums in a fixed order of markets, so that two builds give the same pattern to the bit
-    (the all-markets row adds the markets up in pandas)."""
-    sums = ", ".join(f"{seam.exact_sum(c)} as {c}" for c in st.PROFILE_COLUMNS[2:])
+    sums (counts, and fractions fixed to 6 decimals) in a fixed order of markets, so that
+    two builds give the same pattern to the bit (the all-markets row adds the markets up
+    in pandas)."""
+    sums = ", ".join(f"{seam.exact_sum(c)} as {c}" if c.startswith("expected_")
+                     else f"cast(sum({c}) as bigint) as {c}" for c in st.PROFILE_COLUMNS[2:])
     totals = seam.as_relation(profiles).filter(f"cut_name = {_quote(cut_name)}").aggregate(
         f"country, {sums}", "country").order("country").df()
     before = (f"is_timing_varied "
@@ -132,9 +136,10 @@ def market_pattern(profiles: Source, sends: Source, cut_name: str,
     return st.MarketPattern.from_totals(totals, blocks)
 
 
-def _client_split(ids: pd.Series, share: float, seed: int) -> np.ndarray:
-    """True for the clients kept aside for validation (a seeded hash of the id)."""
-    hashed = pd.util.hash_pandas_object(ids.astype(str) + f"#{seed}", index=False)
+def _client_split(ids: pd.Series, share: float, seed: int, salt: str = "") -> np.ndarray:
+    """True for a seeded share of the clients (a hash of the id; ``salt`` draws another
+    split with the same seed)."""
+    hashed = pd.util.hash_pandas_object(ids.astype(str) + f"#{seed}{salt}", index=False)
     return (hashed.to_numpy() % 10_000) < share * 10_000
 
 
@@ -155,24 +160,33 @@ def send_time_model(cuts: Source, profiles: Source, sends: Source,
     rows = []
     for purpose, feature_cut in (("evaluation", "fit"), ("current", "evaluation")):
         cut_date = cut_frame.loc[feature_cut, "cut_date"]
-        training = _sample_rows(sends, _window(cut_frame, feature_cut),
-                                settings.max_training_sends, settings.seed,
-                                "customer_id || '#' || campaign_id")
+        sample = _sample_relation(sends, _window(cut_frame, feature_cut),
+                                  settings.max_training_sends, settings.seed,
+                                  "customer_id || '#' || campaign_id")
+        training = sample.df().drop(columns="_draw")
         clients = set(training["customer_id"])
-        history = _read_profiles(profiles, feature_cut, clients, settings.batch_rows)
+        # Only the sampled clients' histories are read: joined in DuckDB.
+        history = seam.as_relation(profiles).filter(f"cut_name = {_quote(feature_cut)}").join(
+            sample.project("customer_id").distinct(), "customer_id").project(
+            ", ".join(f'"{c}"' for c in st.PROFILE_COLUMNS)).order("customer_id").df()
         training = training[training["customer_id"].isin(set(history["customer_id"]))]
         if len(training) == 0 or training["is_opened"].nunique() < 2:
             LOG.warning("send-time model (%s): no usable sends after the %s cut; skipped",
                      purpose, feature_cut)
             continue
         market = market_pattern(profiles, sends, feature_cut, cut_date)
-        aside = _client_split(training["customer_id"], settings.validation_share,
-                              settings.seed)
+        # The grid picks one number: a seeded sample of the training clients is enough.
+        grid = training
+        if len(training) > settings.max_grid_sends:
+            grid = training[_client_split(training["customer_id"],
+                                          settings.max_grid_sends / len(training),
+                                          settings.seed, salt="#grid")]
+        aside = _client_split(grid["customer_id"], settings.validation_share, settings.seed)
         losses = {}
         for strength in settings.prior_strengths:
             model = st.SendTimeModel(prior_strength=strength)
-            model.fit(history, training[~aside], market)
-            losses[strength] = model.log_loss(history, training[aside])
+            model.fit(history, grid[~aside], market)
+            losses[strength] = model.log_loss(history, grid[aside])
         best = min(losses, key=lambda k: (losses[k], k))
         model = st.SendTimeModel(prior_strength=best).fit(history, training, market)
         LOG.info("send-time model (%s): %d sends of %d clients, prior strength %s "
@@ -226,7 +240,7 @@ def send_times(model: Source, cuts: Source, profiles: Source, sends: Source,
             rates = _predict(row, history, market)
             best = np.argmax(rates, axis=1)
             block = st.SENDABLE[best]
-            market_block = history["country"].map(market.best_block).to_numpy(int)
+            market_block = market.best_blocks(history["country"])
             market_column = np.searchsorted(st.SENDABLE, market_block)
             reads = (history[st.MAIL_H].to_numpy(float).sum(1)
                      + history[st.WEB_H].to_numpy(float).sum(1))
@@ -274,42 +288,37 @@ def send_time_evaluation(model: Source, cuts: Source, profiles: Source, sends: S
         return rows.to_table()
     cut_date = cut_frame.loc["evaluation", "cut_date"]
     market = market_pattern(profiles, sends, "evaluation", cut_date)
-    sample = seam.sample_keys(seam.as_relation(profiles).filter("cut_name = 'evaluation'"),
-                              "customer_id", settings.evaluation_max_clients, settings.seed)
-    clients = set(sample["customer_id"])
-    chosen: dict[str, np.ndarray] = {"model": [], "market": [], "own": []}
-    ids: list[pd.Series] = []
-    for history in _profiles_of(profiles, "evaluation", clients, settings.batch_rows):
+    # The sampled clients' histories and held-out sends are both read filtered in DuckDB.
+    _, predicate = seam.draw_sample(profiles, "customer_id", settings.evaluation_max_clients,
+                                    settings.seed, "cut_name = 'evaluation'")
+    picks = []
+    for history in _profiles_of(profiles, "evaluation", predicate, settings.batch_rows):
         rates = _predict(row, history, market)
-        chosen["model"].append(st.SENDABLE[np.argmax(rates, axis=1)])
-        chosen["market"].append(history["country"].map(market.best_block).to_numpy(int))
-        chosen["own"].append(st.own_history_block(history, market))
-        ids.append(history["customer_id"])
-    if not ids:
+        picks.append(pd.DataFrame({
+            "customer_id": history["customer_id"],
+            "model": st.SENDABLE[np.argmax(rates, axis=1)],
+            "market": market.best_blocks(history["country"]),
+            "own": st.own_history_block(history, market)}))
+    if not picks:
         return rows.to_table()
-    picks = pd.DataFrame({k: np.concatenate(v) for k, v in chosen.items()},
-                         index=pd.concat(ids, ignore_index=True))
-    per_client = []
-    for frame in seam.iter_frames(sends, settings.batch_rows,
-                                  ["customer_id", "send_block", "is_opened"],
-                                  where=_window(cut_frame, "evaluation")):
-        frame = frame[frame["customer_id"].isin(clients)]
-        if frame.empty:
-            continue
-        pick = picks.loc[frame["customer_id"]]
-        block = frame["send_block"].to_numpy(int)
-        opened = frame["is_opened"].to_numpy(bool)
-        columns = {"customer_id": frame["customer_id"].to_numpy(), "sends": 1,
-                   "opens": opened.astype(int)}
-        for name in ("model", "market", "own"):
-            hit = block == pick[name].to_numpy()
-            columns[f"sends_{name}"] = hit.astype(int)
-            columns[f"opens_{name}"] = (hit & opened).astype(int)
-        per_client.append(pd.DataFrame(columns).groupby("customer_id").sum())
-    if not per_client:
+    # Held-out sends per client and block: one aggregate instead of a row per send.
+    held_out = seam.as_relation(sends).filter(_and(_window(cut_frame, "evaluation"), predicate))
+    per_block = held_out.aggregate(
+        "customer_id, send_block, count(*) as sends, "
+        "sum(case when is_opened then 1 else 0 end) as opens",
+        "customer_id, send_block").df()
+    merged = per_block.merge(pd.concat(picks, ignore_index=True), on="customer_id")
+    if merged.empty:
         LOG.warning("send-time evaluation: no held-out sends to the sampled clients")
         return rows.to_table()
-    totals = pd.concat(per_client).groupby(level=0).sum().sort_index()
+    block = merged["send_block"].to_numpy(np.int64)
+    columns = {"customer_id": merged["customer_id"], "sends": merged["sends"],
+               "opens": merged["opens"]}
+    for name in ("model", "market", "own"):
+        hit = block == merged[name].to_numpy(np.int64)
+        columns[f"sends_{name}"] = np.where(hit, merged["sends"], 0)
+        columns[f"opens_{name}"] = np.where(hit, merged["opens"], 0)
+    totals = pd.DataFrame(columns).groupby("customer_id").sum().sort_index()
     seed = settings.seed
     names = {"model": ("send_time_model", False, "recommended block (shrunk to the market)"),
              "market": ("market_best_block", True, "the market's best block"),

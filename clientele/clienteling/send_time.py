@@ -56,12 +56,14 @@ PROFILE_COLUMNS = ["customer_id", "country", *MAIL_H, *MAIL_D, *WEB_H, *WEB_D, *
                    *OPENS_H, *EXPECTED_H, *OPENS_D, *EXPECTED_D]
 
 
+#: 'Tue 12-15' for each of the 56 blocks.
+BLOCK_LABELS = np.array([f"{DAY_NAMES[b // HOURS]} {(b % HOURS) * 3:02d}-{(b % HOURS) * 3 + 3:02d}"
+                         for b in range(BLOCKS)], dtype=object)
+
+
 def block_label(block: np.ndarray | int) -> np.ndarray:
     """'Tue 12-15' for block indices (day * 8 + 3-hour block)."""
-    block = np.atleast_1d(np.asarray(block, dtype=np.int64))
-    start = (block % HOURS) * 3
-    return np.array([f"{DAY_NAMES[b // HOURS]} {s:02d}-{s + 3:02d}"
-                     for b, s in zip(block, start, strict=True)], dtype=object)
+    return BLOCK_LABELS[np.atleast_1d(np.asarray(block, dtype=np.int64))]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -124,10 +126,19 @@ class MarketPattern:
     def key(self, market: object) -> str:
         return market if isinstance(market, str) and market in self.lift_block else self.overall
 
+    def keys(self, markets: pd.Series) -> pd.Series:
+        """:meth:`key` of every value of ``markets`` (vectorised)."""
+        return markets.where(markets.isin(list(self.lift_block)), self.overall).astype(object)
+
     def best_block(self, market: object) -> int:
         """The market's best sendable block (highest open lift; ties: earliest block)."""
         lift = self.lift_block[self.key(market)]
         return int(SENDABLE[np.argmax(lift[SENDABLE])])
+
+    def best_blocks(self, markets: pd.Series) -> np.ndarray:
+        """:meth:`best_block` of every value of ``markets`` (vectorised)."""
+        best = {key: self.best_block(key) for key in self.lift_block}
+        return self.keys(markets).map(best).to_numpy(np.int64)
 
 
 def smooth_hours(counts: np.ndarray) -> np.ndarray:
@@ -162,7 +173,7 @@ def client_pattern(profiles: pd.DataFrame, market: MarketPattern, prior_strength
     """Each client's reading shares and open lifts, shrunk toward the market's with
     ``prior_strength`` events."""
     k = float(prior_strength)
-    keys = profiles["country"].map(market.key)
+    keys = market.keys(profiles["country"])
     shares = {}
     for kind, (hour_columns, day_columns) in READS.items():
         reads_h = smooth_hours(profiles[hour_columns].to_numpy(float))
@@ -201,18 +212,6 @@ def _gather(pattern: ClientPattern, rows: np.ndarray, blocks: np.ndarray,
     out[..., 7] = np.log(pattern.client_lift[rows])
     out[..., 8] = _logit(campaign_rate)
     return out
-
-
-def block_features(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float,
-                   blocks: np.ndarray = SENDABLE) -> np.ndarray:
-    """Features (clients x blocks x FEATURES) of a typical newsletter sent in each of
-    ``blocks``."""
-    pattern = client_pattern(profiles, market, prior_strength)
-    n = len(profiles)
-    rows = np.repeat(np.arange(n)[:, None], len(blocks), axis=1)
-    grid = np.broadcast_to(np.asarray(blocks)[None, :], rows.shape)
-    rate = np.repeat(pattern.campaign_rate[:, None], len(blocks), axis=1)
-    return _gather(pattern, rows, grid, rate)
 
 
 class SendTimeModel:
@@ -272,16 +271,36 @@ class SendTimeModel:
         return out
 
 
+def block_logits(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float,
+                 weights: np.ndarray, intercept: float) -> np.ndarray:
+    """Clients x 56 blocks: a fitted model's log-odds of an open for a typical newsletter.
+    Each feature depends on the block's hour of the day, its weekday, the block alone (the
+    market's lift) or on the client only, so the log-odds are a sum of a clients x 8, a
+    clients x 7 and a markets x 56 part: the clients x blocks x features array is never
+    built."""
+    pattern = client_pattern(profiles, market, prior_strength)
+    w = dict(zip(FEATURES, np.asarray(weights, dtype=float).tolist(), strict=True))
+    (mail_h, mail_d), (web_h, web_d) = pattern.shares["mail"], pattern.shares["web"]
+    hour = (w["mail_hour"] * np.log(HOURS * mail_h) + w["web_hour"] * np.log(HOURS * web_h)
+            + w["lift_hour"] * np.log(pattern.lift_hour))
+    day = (w["mail_day"] * np.log(DAYS * mail_d) + w["web_day"] * np.log(DAYS * web_d)
+           + w["lift_day"] * np.log(pattern.lift_day))
+    client = (intercept + w["client_lift"] * np.log(pattern.client_lift)
+              + w["campaign_logit"] * _logit(pattern.campaign_rate))
+    logits = (day[:, :, None] + hour[:, None, :]).reshape(len(profiles), BLOCKS)
+    return logits + w["market_block"] * np.log(pattern.lift_block) + client[:, None]
+
+
 def predict_open_rates(profiles: pd.DataFrame, market: MarketPattern, prior_strength: float,
-                       weights: np.ndarray, intercept: float, chunk_rows: int = 20_000
+                       weights: np.ndarray, intercept: float, chunk_rows: int = 50_000
                        ) -> np.ndarray:
     """Clients x sendable blocks open rates of a fitted model (its weights), a chunk of
-    clients at a time so the clients x blocks x features array stays small."""
+    clients at a time so the clients x blocks arrays stay small."""
     out = np.empty((len(profiles), len(SENDABLE)))
     for start in range(0, len(profiles), chunk_rows):
         part = profiles.iloc[start:start + chunk_rows]
-        x = block_features(part, market, prior_strength)
-        out[start:start + len(part)] = 1.0 / (1.0 + np.exp(-(x @ weights + intercept)))
+        logits = block_logits(part, market, prior_strength, weights, intercept)[:, SENDABLE]
+        out[start:start + len(part)] = 1.0 / (1.0 + np.exp(-logits))
     return out
 
 
@@ -294,5 +313,5 @@ def own_history_block(profiles: pd.DataFrame, market: MarketPattern) -> np.ndarr
     best = (np.argmax(reads_d, axis=1) * HOURS + FIRST_SENDABLE_HOUR_BLOCK
             + np.argmax(reads_h, axis=1))
     none = (reads_h.sum(1) == 0) | (reads_d.sum(1) == 0)
-    fallback = profiles["country"].map(market.best_block).to_numpy(int)
+    fallback = market.best_blocks(profiles["country"])
     return np.where(none, fallback, best)

@@ -28,6 +28,10 @@ class ClientelingSettings(AreaSettings):
     max_training_sends: int = 200_000
     #: Share of the training clients kept aside to choose the prior strength.
     validation_share: float = 0.25
+    #: Sends the prior-strength grid is fitted and validated on, about (a seeded sample
+    #: of the training clients): the grid picks one number, the final fit uses every
+    #: training send.
+    max_grid_sends: int = 50_000
     #: Trees of the store-sensitivity propensity model (XGBoost).
     store_trees: int = 200
     #: Depth of its trees.

@@ -30,27 +30,17 @@ identified_events as (
 
 ),
 
-first_sends as (
+campaign_events as (
 
+    {#- One pass over the events per client and campaign: the first send and whether
+        it was opened or clicked (a group-by each and a join of the two cost twice). -#}
     select
         customer_id,
         campaign_id,
-        min(occurred_at) as sent_at
-    from identified_events
-    where event_type = 'sent'
-    group by customer_id, campaign_id
-
-),
-
-responses as (
-
-    select
-        customer_id,
-        campaign_id,
+        min(case when event_type = 'sent' then occurred_at end) as sent_at,
         max(case when event_type = 'open' then 1 else 0 end) as has_open,
         max(case when event_type = 'click' then 1 else 0 end) as has_click
     from identified_events
-    where event_type in ('open', 'click')
     group by customer_id, campaign_id
 
 ),
@@ -58,35 +48,54 @@ responses as (
 sends as (
 
     select
-        first_sends.customer_id,
-        first_sends.campaign_id,
+        campaign_events.customer_id,
+        campaign_events.campaign_id,
         customers.country,
-        first_sends.sent_at,
-        cast(first_sends.sent_at as date) as send_date,
-        {{ weekday_index('first_sends.sent_at') }} as send_weekday,
-        {{ hour_block('first_sends.sent_at') }} as send_hour_block,
+        campaign_events.sent_at,
+        cast(campaign_events.sent_at as date) as send_date,
+        {{ weekday_index('campaign_events.sent_at') }} as send_weekday,
+        {{ hour_block('campaign_events.sent_at') }} as send_hour_block,
         -- a click counts as an open: some clients' mail apps block the open pixel
-        coalesce(responses.has_open = 1 or responses.has_click = 1, false) as is_opened,
-        coalesce(responses.has_click = 1, false) as is_clicked
-    from first_sends
+        campaign_events.has_open = 1 or campaign_events.has_click = 1 as is_opened,
+        campaign_events.has_click = 1 as is_clicked
+    from campaign_events
     inner join customers
-        on first_sends.customer_id = customers.customer_id
-    left join responses
-        on
-            first_sends.customer_id = responses.customer_id
-            and first_sends.campaign_id = responses.campaign_id
+        on campaign_events.customer_id = customers.customer_id
+    where campaign_events.sent_at is not null
+
+),
+
+with_block as (
+
+    select
+        *,
+        send_weekday * 8 + send_hour_block as send_block
+    from sends
+
+),
+
+campaign_rates as (
+
+    {#- A group-by joined back: a window over the campaign's sends sorts them all. -#}
+    select
+        campaign_id,
+        country,
+        avg(case when is_opened then 1.0 else 0.0 end) as campaign_open_rate
+    from sends
+    group by campaign_id, country
 
 ),
 
 with_campaign_rate as (
 
     select
-        *,
-        send_weekday * 8 + send_hour_block as send_block,
-        avg(case when is_opened then 1.0 else 0.0 end)
-            over (partition by campaign_id, country)
-            as campaign_open_rate
-    from sends
+        with_block.*,
+        campaign_rates.campaign_open_rate
+    from with_block
+    inner join campaign_rates
+        on
+            with_block.campaign_id = campaign_rates.campaign_id
+            and with_block.country is not distinct from campaign_rates.country
 
 ),
 

@@ -104,14 +104,14 @@ order_history as (
         references_.reference_id,
         references_.customer_id,
         count(*) as purchases,
-        sum(case when orders.channel = 'store' then 1 else 0 end) as store_purchases,
-        sum(
+        cast(sum(case when orders.channel = 'store' then 1 else 0 end) as integer) as store_purchases,
+        cast(sum(
             case when orders.store_id = customers.home_store_id then 1 else 0 end
-        ) as home_store_purchases,
+        ) as integer) as home_store_purchases,
         count(distinct orders.store_id) as stores_visited,
         {{ exact_sum('orders.net_amount') }} as spend,
         {{ exact_avg('orders.review_score') }} as mean_review_score,
-        sum(case when orders.review_score <= 2 then 1 else 0 end) as low_reviews,
+        cast(sum(case when orders.review_score <= 2 then 1 else 0 end) as integer) as low_reviews,
         min(orders.order_date) as first_purchase_date,
         max(orders.order_date) as last_purchase_date
     from references_
@@ -148,7 +148,7 @@ email_history as (
         references_.reference_id,
         references_.customer_id,
         count(*) as emails_sent,
-        sum(case when sends.is_opened then 1 else 0 end) as emails_opened
+        cast(sum(case when sends.is_opened then 1 else 0 end) as integer) as emails_opened
     from references_
     inner join sends
         on
@@ -164,14 +164,14 @@ contact_history as (
     select
         references_.reference_id,
         references_.customer_id,
-        sum(
+        cast(sum(
             case
                 when not past.is_control and past.contact_channel in ('phone', 'store')
                     then 1
                 else 0
             end
-        ) as advisor_contacts,
-        sum(
+        ) as integer) as advisor_contacts,
+        cast(sum(
             case
                 when
                     not past.is_control and past.contact_channel in ('phone', 'store')
@@ -179,19 +179,19 @@ contact_history as (
                     then 1
                 else 0
             end
-        ) as advisor_conversions,
-        sum(
+        ) as integer) as advisor_conversions,
+        cast(sum(
             case when not past.is_control and past.contact_channel = 'email' then 1 else 0 end
-        ) as email_contacts,
-        sum(
+        ) as integer) as email_contacts,
+        cast(sum(
             case
                 when not past.is_control and past.contact_channel = 'email' and past.converted
                     then 1
                 else 0
             end
-        ) as email_conversions,
-        sum(case when past.is_control then 1 else 0 end) as times_in_control,
-        sum(case when past.is_control and past.converted then 1 else 0 end)
+        ) as integer) as email_conversions,
+        cast(sum(case when past.is_control then 1 else 0 end) as integer) as times_in_control,
+        cast(sum(case when past.is_control and past.converted then 1 else 0 end) as integer)
             as control_conversions
     from references_
     inner join campaign_references as past
