@@ -1,33 +1,28 @@
-{#- Per horizon and client, every product a family of the composed list proposes, in one
-    shape: similar (the ranker's best products for an active client, whatever their
-    source; for a client the ranker did not list, the sequence model's, in a category the
-    client has shown interest in), win_back (an inactive client's favourites), bought_together
-    (market-basket rules from what the client bought last), novel (popular in the
-    client's market, in a category the client has never bought) and popular_in_market
-    (a prospect's list). Every family gives the same columns; one step then keeps the
-    recommendable products in stock in the client's home store or country (when the
-    dataset has stock) and ranks them with one formula: the family's relevance with
-    recommendations_margin_weight x the margin rate. int_recommendations__composed fills
-    the slots from here. A table although the candidates are many: as a view, the slotting
-    and each of its tests computed them again (at 100k clients, 4 x 200 s). -#}
+{#- Per horizon, client and slot, the best products a family of the composed list
+    proposes, in one shape: similar (the ranker's best products for an active client,
+    whatever their source; for a client the ranker did not list, the sequence model's, in
+    a category the client has shown interest in), win_back (an inactive client's
+    favourites), bought_together (int_recommendations__bought_together), novel (popular
+    in the client's market, in a category the client has never bought) and
+    popular_in_market (a prospect's list). Every family gives the same columns; one step
+    then keeps the recommendable products in stock in the client's home store or country
+    (when the dataset has stock) and ranks them with one formula: the family's relevance
+    with recommendations_margin_weight x the margin rate; the last keeps the best of
+    each slot that the slotting (int_recommendations__composed) can use. The clients,
+    their products and the baskets are tables of their own: in one query they overflowed
+    DuckDB's memory limit at a million clients. -#}
 {%- set margin_weight = var('recommendations_margin_weight') -%}
 with
 
-horizons as (
+clients as (
 
-    select * from {{ ref('int_recommendations__horizons') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_recommendations__clients') }}
 
 ),
 
-events as (
+client_products as (
 
-    select * from {{ ref('int_recommendations__events') }}
+    select * from {{ ref('int_recommendations__client_products') }}
 
 ),
 
@@ -55,9 +50,9 @@ repurchase as (
 
 ),
 
-rules as (
+together_scored as (
 
-    select * from {{ ref('int_recommendations__item_cooccurrence') }}
+    select * from {{ ref('int_recommendations__bought_together') }}
 
 ),
 
@@ -82,94 +77,13 @@ stock_known as (
 
 ),
 
--- The backtest lists serve only the evaluation: their clients are the evaluated ones; the
--- current lists are for every client known on as_of.
-evaluated as (
-
-    select * from {{ ref('int_recommendations__evaluated_clients') }}
-
-),
-
-horizon_clients as (
-
-    select
-        horizons.horizon,
-        horizons.known_before,
-        customers.customer_id,
-        coalesce(customers.country, '(unknown)') as market,
-        customers.home_store_id
-    from customers
-    inner join horizons
-        on customers.first_seen_at is null or cast(customers.first_seen_at as date) < horizons.known_before
-    left join evaluated
-        on
-            horizons.horizon = evaluated.horizon
-            and customers.customer_id = evaluated.customer_id
-    where not horizons.is_backtest or evaluated.customer_id is not null
-
-),
-
-known_events as (
-
-    select
-        horizon_clients.horizon,
-        events.customer_id,
-        events.product_id,
-        events.event_type,
-        events.event_date,
-        catalog.category
-    from events
-    inner join horizon_clients
-        on
-            events.customer_id = horizon_clients.customer_id
-            and events.event_date < horizon_clients.known_before
-    left join catalog
-        on events.product_id = catalog.product_id
-
-),
-
-purchase_summary as (
-
-    select
-        horizon,
-        customer_id,
-        max(event_date) as last_purchase_date
-    from known_events
-    where event_type = 'purchase'
-    group by horizon, customer_id
-
-),
-
-clients as (
-
-    select
-        horizon_clients.horizon,
-        horizon_clients.customer_id,
-        horizon_clients.market,
-        horizon_clients.home_store_id,
-        purchase_summary.last_purchase_date,
-        case
-            when purchase_summary.last_purchase_date is null then 'prospect'
-            when purchase_summary.last_purchase_date
-                < {{ dbt.dateadd('day', -var('recommendations_inactive_days'), 'horizon_clients.known_before') }}
-                then 'inactive'
-            else 'active'
-        end as client_segment
-    from horizon_clients
-    left join purchase_summary
-        on
-            horizon_clients.horizon = purchase_summary.horizon
-            and horizon_clients.customer_id = purchase_summary.customer_id
-
-),
-
 client_categories as (
 
     select distinct
         horizon,
         customer_id,
         category
-    from known_events
+    from client_products
     where category is not null
 
 ),
@@ -180,40 +94,36 @@ bought_categories as (
         horizon,
         customer_id,
         category
-    from known_events
-    where event_type = 'purchase' and category is not null
+    from client_products
+    where was_bought and category is not null
 
 ),
 
-client_products as (
+markets as (
 
-    select
+    select distinct
         horizon,
-        customer_id,
-        product_id,
-        max(case when event_type = 'purchase' then 1 else 0 end) = 1 as was_bought,
-        max(case when event_type = 'purchase' then event_date end) as last_bought_on
-    from known_events
-    group by horizon, customer_id, product_id
+        market
+    from clients
 
 ),
 
+-- The client's market first, then all markets, for small markets: one list per market
+-- (the same for all its clients), joined to the clients afterwards.
 market_popularity as (
 
-    -- The client's market first, then all markets, for small markets.
     select
-        clients.horizon,
-        clients.customer_id,
-        clients.market,
+        markets.horizon,
+        markets.market,
         popularity.product_id,
         popularity.buyers,
         case when popularity.market = '(all)' then 1 else 0 end as is_global,
         popularity.popularity_rank
-    from clients
+    from markets
     inner join popularity
         on
-            clients.horizon = popularity.horizon
-            and (clients.market = popularity.market or popularity.market = '(all)')
+            markets.horizon = popularity.horizon
+            and (markets.market = popularity.market or popularity.market = '(all)')
 
 ),
 
@@ -222,75 +132,39 @@ market_popularity_ranked as (
     select
         *,
         row_number() over (
-            partition by horizon, customer_id, product_id order by is_global, popularity_rank
+            partition by horizon, market, product_id order by is_global, popularity_rank
         ) as duplicate_rank
     from market_popularity
 
 ),
 
-popular_for_client as (
+market_lists as (
 
     select
         *,
         row_number() over (
-            partition by horizon, customer_id order by is_global, popularity_rank, product_id
+            partition by horizon, market order by is_global, popularity_rank, product_id
         ) as client_popularity_rank
     from market_popularity_ranked
     where duplicate_rank = 1
 
 ),
 
-antecedents_ranked as (
+popular_for_client as (
 
     select
-        horizon,
-        customer_id,
-        product_id,
-        row_number() over (
-            partition by horizon, customer_id order by last_bought_on desc, product_id asc
-        ) as recency_rank
-    from client_products
-    where was_bought
-
-),
-
--- The client's most recently bought products are what "bought together" completes.
-antecedents as (
-
-    select *
-    from antecedents_ranked
-    where recency_rank <= {{ var('recommendations_basket_antecedents') }}
-
-),
-
--- The rule behind each product bought together: the most confident, ties broken by lift,
--- then by the antecedent, so that the reason names one antecedent whatever the row order.
-together_ranked as (
-
-    select
-        antecedents.horizon,
-        antecedents.customer_id,
-        rules.consequent_product_id as product_id,
-        rules.confidence,
-        rules.antecedent_product_id,
-        rules.lift,
-        row_number() over (
-            partition by antecedents.horizon, antecedents.customer_id, rules.consequent_product_id
-            order by rules.confidence desc, rules.lift desc, rules.antecedent_product_id asc
-        ) as rule_rank
-    from antecedents
-    inner join rules
+        clients.horizon,
+        clients.customer_id,
+        clients.market,
+        market_lists.product_id,
+        market_lists.buyers,
+        market_lists.is_global,
+        market_lists.client_popularity_rank
+    from clients
+    inner join market_lists
         on
-            antecedents.horizon = rules.horizon
-            and antecedents.product_id = rules.antecedent_product_id
-
-),
-
-together_scored as (
-
-    select *
-    from together_ranked
-    where rule_rank = 1
+            clients.horizon = market_lists.horizon
+            and clients.market = market_lists.market
 
 ),
 
@@ -578,6 +452,29 @@ available as (
     select * from with_stock
     where stock_status is not null
 
+),
+
+-- A slot takes its best products not already in an earlier slot, and the earlier slots
+-- hold at most the other slots' sizes: the best (all slots' sizes) of each slot suffice,
+-- so the slotting reads a few rows per client instead of every product proposed.
+slot_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by horizon, customer_id, slot_order
+            order by slot_tier asc, ranking_score desc, product_id asc
+        ) as slot_candidate_rank
+    from available
+
+),
+
+slot_candidates as (
+
+    select * exclude (slot_candidate_rank)
+    from slot_ranked
+    where slot_candidate_rank <= {{ var('recommendations_n_similar') + var('recommendations_n_bought_together') + var('recommendations_n_novel') }}
+
 )
 
-select * from available
+select * from slot_candidates
