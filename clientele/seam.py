@@ -449,35 +449,20 @@ def iter_key_batches(source: Source, key: str, batch_keys: int,
                      columns: Sequence[str] | None = None, where: str | None = None,
                      batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
     """The input ordered by ``key``, as frames each holding every row of at most
-    ``batch_keys`` keys (a key is never split across frames): one sorted scan streamed in
-    Arrow batches, so that a large input is processed a bounded set of clients at a
-    time. Memory: one Arrow batch plus the rows of ``batch_keys`` keys."""
-    step = max(1, int(batch_keys))
-    parts: list[pd.DataFrame] = []
-    n_keys, last = 0, None
-    pending: pd.DataFrame | None = None
-    for frame in iter_frames(source, batch_rows, columns, where, order_by=f'"{key}"'):
-        values = frame[key].to_numpy()
-        n_keys += int((values[1:] != values[:-1]).sum()) + int(values[0] != last)
-        last = values[-1]
-        parts.append(frame)
-        if n_keys <= step:  # only keys followed by another are known to be complete
-            continue
-        pending = pd.concat(parts, ignore_index=True)
-        values = pending[key].to_numpy()
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        for first in range(0, len(starts) - step, step):
-            yield pending.iloc[starts[first]:starts[first + step]].reset_index(drop=True)
-        rest = pending.iloc[starts[(len(starts) - 1) // step * step]:]
-        parts, n_keys = [rest.reset_index(drop=True)], len(starts) - (len(starts) - 1) // step * step
-        pending = None
-    pending = pd.concat(parts, ignore_index=True) if parts else None
-    if pending is not None and len(pending):
-        values = pending[key].to_numpy()
-        starts = np.r_[np.flatnonzero(np.r_[True, values[1:] != values[:-1]]), len(values)]
-        for first in range(0, len(starts) - 1, step):
-            yield pending.iloc[starts[first]:starts[min(first + step, len(starts) - 1)]
-                               ].reset_index(drop=True)
+    ``batch_keys`` keys (a key is never split across frames), so that a large input is
+    processed a bounded set of clients at a time. Each frame is read by a query of its
+    own (a range of :func:`key_ranges`) and is complete before it is yielded: the caller
+    may query the same connection between frames. (A DuckDB connection serves one open
+    result; a query run while a streamed result is open ends that stream early, without
+    an error: streaming one sorted scan here lost every client after the first frame when
+    the ranker read its LSTM lists between frames.) Memory: the rows of ``batch_keys``
+    keys. ``batch_rows`` is kept for callers that pass it."""
+    del batch_rows
+    for predicate in key_ranges(source, key, batch_keys, where):
+        frame = read_frame(source, columns, where=f"({where}) and {predicate}" if where
+                           else predicate, order_by=f'"{key}"')
+        if len(frame):
+            yield frame
 
 
 # --------------------------------------------------------------------------- outputs
