@@ -52,3 +52,22 @@ def test_bounded_threads_restores_the_callers_threads():
         assert torch.get_num_threads() == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert torch.get_num_threads() == before
+
+
+def test_key_batches_survive_queries_on_the_same_connection_between_frames():
+    # The ranker reads its LSTM lists between client batches on dbt's one connection: a
+    # streamed scan ended there without an error and lost every client after the first
+    # batch.
+    import duckdb
+
+    con = duckdb.connect()
+    n = 300_000
+    con.execute(f"create table events as select 'c' || lpad(cast(i % {n // 3} as varchar), 7, '0') "
+                "as customer_id, i as amount from range(" + str(n) + ") as t(i)")
+    events = con.table("events")
+    seen: set[str] = set()
+    for frame in seam.iter_key_batches(events, "customer_id", 20_000, batch_rows=10_000):
+        con.sql("select count(*) from events").fetchall()
+        assert frame["customer_id"].is_monotonic_increasing
+        seen |= set(frame["customer_id"])
+    assert len(seen) == n // 3
