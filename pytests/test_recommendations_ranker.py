@@ -189,3 +189,17 @@ def test_a_four_product_catalogue_ranks_without_failing(caplog):
         evaluation = _evaluation(inputs, ranked, FAST)
     assert {"ranker", "repurchase"} <= set(evaluation["model_name"])
     assert "the catalogue has 4 products, fewer than k = 20" in caplog.text
+
+
+def test_feature_ranks_follow_a_stable_sort_of_the_scores():
+    """The packed-key sort that ranks each row's scores gives what a stable descending
+    sort gives: ties (0.0 and -0.0 among them) in column order, -inf last."""
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(-3, 4, size=(200, 57)).astype(np.float32) / 2
+    scores[scores == 0] = np.where(rng.random(int((scores == 0).sum())) < 0.5, 0.0, -0.0)
+    scores[:, ::11] = -np.inf
+    scores[5] = 1.5
+    expected = np.vstack([rankdata(-row, method="ordinal") for row in scores])
+    np.testing.assert_array_equal(ranker._ranks(scores), expected)

@@ -243,11 +243,23 @@ class CandidateBatch:
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    """1 = best per row; rank of a cell with a non-positive score or -inf is NaN."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1)[None, :], axis=1)
-    return ranks.astype(np.float32)
+    """1 = best per row, ties in column order (a stable sort of the float32 scores).
+
+    Each cell's sort key packs its score (as an order-preserving integer) above its
+    column, so keys are unique and numpy's fast unstable sort gives the stable order."""
+    n, m = scores.shape
+    flipped = np.negative(scores, dtype=np.float32)
+    flipped += np.float32(0.0)  # -0.0 ties with 0.0, as the scores compare
+    bits = flipped.view(np.int32)
+    bits ^= (bits >> 31) & np.int32(0x7FFFFFFF)  # float order as signed-integer order
+    keys = bits.astype(np.int64)
+    keys <<= 32
+    keys |= np.arange(m, dtype=np.int64)[None, :]
+    keys.sort(axis=1)
+    ranks = np.empty((n, m), dtype=np.float32)
+    np.put_along_axis(ranks, (keys & 0xFFFFFFFF).astype(np.intp),
+                      np.arange(1, m + 1, dtype=np.float32)[None, :], axis=1)
+    return ranks
 
 
 def _top_mask(scores: np.ndarray, k: int, positive: bool = True) -> np.ndarray:
@@ -303,6 +315,16 @@ def candidate_batch(frame: pd.DataFrame, lstm: pd.DataFrame, markets: pd.Series,
     user_factors = (signals.als.fold_in(orders.astype(np.float32))
                     if signals.als is not None else None)
 
+    # A client's market scores are their market's row: ranked once per market, and the
+    # last row (no market) all zeros.
+    market_scores = np.vstack([signals.market_buyers.reshape(-1, n_products),
+                               np.zeros((1, n_products))]).astype(np.float32)
+    market_ranks = _ranks(market_scores)
+    k = settings.ranker_candidates_per_source
+    market_best = _top_mask(market_scores + 1e-6 * signals.all_buyers[None, :], k)
+    trending = _top_mask((signals.trend * (signals.all_buyers > 0))[None, :], k // 3)
+    market_row = np.where(market_row >= 0, market_row, len(market_scores) - 1)
+
     parts: list[tuple[np.ndarray, ...]] = []
     chunk = max(16, CHUNK_CELLS // max(n_products, 1))
     for start in range(0, len(customers), chunk):
@@ -313,24 +335,20 @@ def candidate_batch(frame: pd.DataFrame, lstm: pd.DataFrame, markets: pd.Series,
         als = ((user_factors[rows] @ signals.als.item_factors_.T).astype(np.float32)
                if user_factors is not None and signals.als is not None
                else np.zeros((n, n_products), np.float32))
-        market = np.where(market_row[rows, None] >= 0,
-                          signals.market_buyers[np.clip(market_row[rows], 0, None)]
-                          if len(signals.markets) else 0.0, 0.0).astype(np.float32)
+        market = market_scores[market_row[rows]]
         lstm_s = (lstm_score[rows].toarray() if lstm_score is not None
                   else np.zeros((n, n_products)))
         lstm_r = (lstm_rank[rows].toarray() if lstm_rank is not None
                   else np.zeros((n, n_products)))
         browsed = views[rows].toarray() + carts[rows].toarray()
-        k = settings.ranker_candidates_per_source
         # Stage one: the union of every source's best products.
         proposed = (o > 0) & (_top_mask(o + 1e-3 * np.nan_to_num(
             last[rows].toarray() / max(cut_day, 1)), k))
         proposed |= _top_mask(together_c, k)
         proposed |= _top_mask(als, k, positive=False)
         proposed |= lstm_r > 0
-        proposed |= _top_mask(market + 1e-6 * signals.all_buyers[None, :], k)
-        proposed |= _top_mask(np.broadcast_to(signals.trend * (signals.all_buyers > 0),
-                                              (n, n_products)).copy(), k // 3)
+        proposed |= market_best[market_row[rows]]
+        proposed |= trending
         proposed |= _top_mask(browsed, k)
         r, c = np.nonzero(proposed)
         last_day = last[rows].toarray()[r, c]
@@ -354,7 +372,7 @@ def candidate_batch(frame: pd.DataFrame, lstm: pd.DataFrame, markets: pd.Series,
             als[r, c], _ranks(als)[r, c],
             np.where(lstm_r[r, c] > 0, lstm_s[r, c], np.nan),
             np.where(lstm_r[r, c] > 0, lstm_r[r, c], np.nan),
-            market[r, c], _ranks(market)[r, c], signals.all_buyers[c], signals.trend[c],
+            market[r, c], market_ranks[market_row[rows[r]], c], signals.all_buyers[c], signals.trend[c],
             price_ratio, signals.margin[c], signals.age_days[c],
             client["client_orders"].to_numpy(), cut_day - client["last_day"].to_numpy(),
             client["client_products"].to_numpy(),
