@@ -8,7 +8,8 @@
     then keeps the recommendable products in stock in the client's home store or country
     (when the dataset has stock) and ranks them with one formula: the family's relevance
     with recommendations_margin_weight x the margin rate; the last keeps the best of
-    each slot that the slotting (int_recommendations__composed) can use. The clients,
+    each slot that the slotting (int_recommendations__composed) can use, and writes why
+    in words for those rows only. The clients,
     their products and the baskets are tables of their own: in one query they overflowed
     DuckDB's memory limit at a million clients. -#}
 {%- set margin_weight = var('recommendations_margin_weight') -%}
@@ -168,9 +169,6 @@ popular_for_client as (
 
 ),
 
--- Each family below gives the same columns: the product, its source and slot, the
--- family's own score, its relevance (what the slot ranks on) with how margin weighs on it
--- (margin_rule), and the reason in words.
 -- The clients the ranker listed; the others (no ranker: too little history to train it)
 -- keep the sequence model's similar products.
 ranked_clients as (
@@ -203,7 +201,7 @@ ranked_similar as (
         ranked.product_id,
         ranked.score,
         ranked.rank,
-        'ranked ' || cast(ranked.rank as varchar) || ' of your candidates by the ranker' as model_words
+        'ranker' as similar_model
     from ranked
     inner join clients
         on
@@ -221,7 +219,7 @@ lstm_similar as (
         sequence_fallback.product_id,
         sequence_fallback.score,
         sequence_fallback.rank,
-        'sequence model rank ' || cast(sequence_fallback.rank as varchar) as model_words
+        'sequence model' as similar_model
     from sequence_fallback
     inner join clients
         on
@@ -246,33 +244,32 @@ similar_proposed as (
 
 ),
 
+-- Each family below gives the same columns: the product, its source and slot, the
+-- family's own score, its relevance (what the slot ranks on) with how margin weighs on it
+-- (margin_rule), and what its reason is written from (source_rank, similar_model,
+-- last_purchased_at, antecedent_product_id, confidence, lift, is_global): the reason
+-- itself is written for the products kept only, words for tens of millions of proposed
+-- rows cost more than the ranking.
 similar_family as (
 
     select
-        similar_proposed.horizon,
-        similar_proposed.customer_id,
-        similar_proposed.product_id,
+        horizon,
+        customer_id,
+        product_id,
         'similar' as recommendation_source,
         1 as slot_order,
         1 as slot_tier,
-        similar_proposed.score as source_score,
-        similar_proposed.score as relevance,
+        score as source_score,
+        score as relevance,
         'added' as margin_rule,
-        case
-            when client_products.was_bought
-                then 'you bought ' || catalog.product_name || ' before; '
-            when client_products.product_id is not null
-                then 'you browsed ' || catalog.product_name || '; '
-            else catalog.product_name || ', in ' || coalesce(catalog.category, 'a new category') || '; '
-        end || similar_proposed.model_words as reason
+        rank as source_rank,
+        similar_model,
+        null::date as last_purchased_at,
+        null::varchar as antecedent_product_id,
+        null::double as confidence,
+        null::double as lift,
+        null::integer as is_global
     from similar_proposed
-    inner join catalog
-        on similar_proposed.product_id = catalog.product_id
-    left join client_products
-        on
-            similar_proposed.horizon = client_products.horizon
-            and similar_proposed.customer_id = client_products.customer_id
-            and similar_proposed.product_id = client_products.product_id
 
 ),
 
@@ -288,15 +285,18 @@ win_back_family as (
         cast(repurchase.purchase_orders as double) as source_score,
         repurchase.purchase_orders as relevance,
         'scaled' as margin_rule,
-        'a favourite of yours: ' || catalog.product_name || ', in ' || cast(repurchase.purchase_orders as varchar) || ' of your orders, last on '
-        || strftime(repurchase.last_purchased_at, '%Y-%m-%d') as reason
+        repurchase.purchase_orders as source_rank,
+        null as similar_model,
+        repurchase.last_purchased_at,
+        null as antecedent_product_id,
+        null as confidence,
+        null as lift,
+        null as is_global
     from repurchase
     inner join clients
         on
             repurchase.horizon = clients.horizon
             and repurchase.customer_id = clients.customer_id
-    inner join catalog
-        on repurchase.product_id = catalog.product_id
     where clients.client_segment = 'inactive'
 
 ),
@@ -315,19 +315,20 @@ together_family as (
         together_scored.confidence as source_score,
         coalesce(ranked.score, together_scored.confidence) as relevance,
         case when ranked.product_id is null then 'scaled' else 'added' end as margin_rule,
-        catalog.product_name || ': bought together with ' || antecedent.product_name || ' in '
-        || cast(round(100 * together_scored.confidence) as varchar) || '% of its orders (lift '
-        || cast(round(together_scored.lift, 1) as varchar) || ')' as reason
+        null as source_rank,
+        null as similar_model,
+        null as last_purchased_at,
+        together_scored.antecedent_product_id,
+        together_scored.confidence,
+        together_scored.lift,
+        null as is_global
     from together_scored
-    inner join catalog
-        on together_scored.product_id = catalog.product_id
-    inner join catalog as antecedent
-        on together_scored.antecedent_product_id = antecedent.product_id
     left join ranked
         on
             together_scored.horizon = ranked.horizon
             and together_scored.customer_id = ranked.customer_id
             and together_scored.product_id = ranked.product_id
+    where together_scored.antecedent_product_id in (select catalog.product_id from catalog)
 
 ),
 
@@ -346,14 +347,13 @@ popular_family as (
         cast(popular_for_client.buyers as double) as source_score,
         coalesce(ranked.score, popular_for_client.client_popularity_rank) as relevance,
         case when ranked.product_id is null then 'rank' else 'added' end as margin_rule,
-        catalog.product_name || ', '
-        || case
-            when clients.client_segment = 'prospect' then 'popular: '
-            else 'new category for you: ' || catalog.category || '; '
-        end
-        || 'bought by ' || cast(popular_for_client.buyers as varchar) || ' clients in '
-        || case when popular_for_client.is_global = 1 then 'all markets' else popular_for_client.market end
-        || ' recently' as reason
+        popular_for_client.buyers as source_rank,
+        null as similar_model,
+        null as last_purchased_at,
+        null as antecedent_product_id,
+        null as confidence,
+        null as lift,
+        popular_for_client.is_global
     from popular_for_client
     inner join clients
         on
@@ -391,19 +391,10 @@ proposed as (
 scored as (
 
     select
-        proposed.horizon,
-        proposed.customer_id,
+        proposed.* exclude (relevance, margin_rule),
         clients.client_segment,
         clients.market,
         clients.home_store_id,
-        proposed.product_id,
-        catalog.product_name,
-        catalog.category,
-        proposed.recommendation_source,
-        proposed.slot_order,
-        proposed.slot_tier,
-        proposed.reason,
-        proposed.source_score,
         case proposed.margin_rule
             -- A log-probability: the margin adds to it.
             when 'added' then proposed.relevance + {{ margin_weight }} * catalog.ranking_margin_rate
@@ -426,7 +417,7 @@ scored as (
 with_stock as (
 
     select
-        scored.* exclude (market, home_store_id),
+        scored.*,
         case
             when not stock_known.has_stock then 'not checked: no stock data in this dataset'
             when coalesce(store_stock.units_on_hand, 0) > 0 then 'in stock in home store'
@@ -469,11 +460,73 @@ slot_ranked as (
 
 ),
 
-slot_candidates as (
+slot_kept as (
 
     select * exclude (slot_candidate_rank)
     from slot_ranked
     where slot_candidate_rank <= {{ var('recommendations_n_similar') + var('recommendations_n_bought_together') + var('recommendations_n_novel') }}
+
+),
+
+slot_candidates as (
+
+    select
+        slot_kept.horizon,
+        slot_kept.customer_id,
+        slot_kept.client_segment,
+        slot_kept.product_id,
+        catalog.product_name,
+        catalog.category,
+        slot_kept.recommendation_source,
+        slot_kept.slot_order,
+        slot_kept.slot_tier,
+        case slot_kept.recommendation_source
+            when 'similar'
+                then
+                    case
+                        when client_products.was_bought
+                            then 'you bought ' || catalog.product_name || ' before; '
+                        when client_products.product_id is not null
+                            then 'you browsed ' || catalog.product_name || '; '
+                        else catalog.product_name || ', in ' || coalesce(catalog.category, 'a new category') || '; '
+                    end
+                    || case slot_kept.similar_model
+                        when 'ranker' then 'ranked ' || cast(slot_kept.source_rank as varchar) || ' of your candidates by the ranker'
+                        else 'sequence model rank ' || cast(slot_kept.source_rank as varchar)
+                    end
+            when 'win_back'
+                then
+                    'a favourite of yours: ' || catalog.product_name || ', in ' || cast(slot_kept.source_rank as varchar) || ' of your orders, last on '
+                    || strftime(slot_kept.last_purchased_at, '%Y-%m-%d')
+            when 'bought_together'
+                then
+                    catalog.product_name || ': bought together with ' || antecedent.product_name || ' in '
+                    || cast(round(100 * slot_kept.confidence) as varchar) || '% of its orders (lift '
+                    || cast(round(slot_kept.lift, 1) as varchar) || ')'
+            else
+                catalog.product_name || ', '
+                || case
+                    when slot_kept.client_segment = 'prospect' then 'popular: '
+                    else 'new category for you: ' || catalog.category || '; '
+                end
+                || 'bought by ' || cast(slot_kept.source_rank as varchar) || ' clients in '
+                || case when slot_kept.is_global = 1 then 'all markets' else slot_kept.market end
+                || ' recently'
+        end as reason,
+        slot_kept.source_score,
+        slot_kept.ranking_score,
+        slot_kept.margin_rate,
+        slot_kept.stock_status
+    from slot_kept
+    inner join catalog
+        on slot_kept.product_id = catalog.product_id
+    left join catalog as antecedent
+        on slot_kept.antecedent_product_id = antecedent.product_id
+    left join client_products
+        on
+            slot_kept.horizon = client_products.horizon
+            and slot_kept.customer_id = client_products.customer_id
+            and slot_kept.product_id = client_products.product_id
 
 )
 
