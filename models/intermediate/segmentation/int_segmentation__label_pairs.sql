@@ -66,22 +66,35 @@ since_reference as (
 
 ),
 
+-- Each month end's rows with the next month end, so that the next state joins on both
+-- the date and the customer (joined on the customer alone, a million customers made
+-- hundreds of millions of rows before the date filter).
+period_starts as (
+
+    select
+        history.*,
+        periods.period_end
+    from history
+    inner join periods
+        on history.snapshot_date = periods.period_start
+
+),
+
 month_to_month as (
 
     select
         'month_to_month' as comparison,
-        periods.period_start as from_date,
-        periods.period_end as to_date,
+        start_state.snapshot_date as from_date,
+        start_state.period_end as to_date,
         start_state.rfm_group as from_rfm_group,
         end_state.rfm_group as to_rfm_group,
         start_state.cluster_id_frozen as from_cluster_id,
         end_state.cluster_id_frozen as to_cluster_id,
         cast(null as integer) as to_cluster_id_frozen
-    from periods
-    inner join history as start_state
-        on periods.period_start = start_state.snapshot_date
+    from period_starts as start_state
     inner join history as end_state
-        on periods.period_end = end_state.snapshot_date
+        on
+            start_state.period_end = end_state.snapshot_date
             and start_state.customer_id = end_state.customer_id
 
 ),
