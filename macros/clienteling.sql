@@ -27,6 +27,16 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- count of the rows meeting <condition> (all rows when none) per level of <column>, as
+    wide integer columns <prefix>0..<prefix>n-1: a 64-bit count_if per level instead of
+    a sum of zeros and ones (128-bit in DuckDB), the bulk of a million clients' profiles. -#}
+{% macro pivot_counts(column, levels, prefix, condition=none) -%}
+    {%- for level in range(levels) %}
+        cast(count_if({{ column }} = {{ level }}{% if condition %} and {{ condition }}{% endif %}) as integer)
+        as {{ prefix }}{{ level }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- One select item per column: <template> with @ replaced by the column name. -#}
 {% macro column_list(columns, template) -%}
     {%- for column in columns %}

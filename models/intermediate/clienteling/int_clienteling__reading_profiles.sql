@@ -111,14 +111,14 @@ reads_by_period as (
     select
         reading_events.customer_id,
         periods.period,
-        {{ pivot_sums(hour_block('reading_events.occurred_at'), hours,
-                      'reading_events.is_mail', 'mail_h') }},
-        {{ pivot_sums(weekday_index('reading_events.occurred_at'), days,
-                      'reading_events.is_mail', 'mail_d') }},
-        {{ pivot_sums(hour_block('reading_events.occurred_at'), hours,
-                      '1 - reading_events.is_mail', 'web_h') }},
-        {{ pivot_sums(weekday_index('reading_events.occurred_at'), days,
-                      '1 - reading_events.is_mail', 'web_d') }}
+        {{ pivot_counts(hour_block('reading_events.occurred_at'), hours, 'mail_h',
+                        'reading_events.is_mail = 1') }},
+        {{ pivot_counts(weekday_index('reading_events.occurred_at'), days, 'mail_d',
+                        'reading_events.is_mail = 1') }},
+        {{ pivot_counts(hour_block('reading_events.occurred_at'), hours, 'web_h',
+                        'reading_events.is_mail = 0') }},
+        {{ pivot_counts(weekday_index('reading_events.occurred_at'), days, 'web_d',
+                        'reading_events.is_mail = 0') }}
     from reading_events
     inner join periods
         on
@@ -136,14 +136,12 @@ sends_by_period as (
     select
         sends.customer_id,
         periods.period,
-        {{ pivot_sums('sends.send_hour_block', hours, 1, 'sends_h') }},
-        {{ pivot_sums('sends.send_hour_block', hours,
-                      'case when sends.is_opened then 1 else 0 end', 'opens_h') }},
+        {{ pivot_counts('sends.send_hour_block', hours, 'sends_h') }},
+        {{ pivot_counts('sends.send_hour_block', hours, 'opens_h', 'sends.is_opened') }},
         {{ pivot_sums('sends.send_hour_block', hours, 'sends.campaign_open_rate',
                       'expected_h', exact=true) }},
-        {{ pivot_sums('sends.send_weekday', days, 1, 'sends_d') }},
-        {{ pivot_sums('sends.send_weekday', days,
-                      'case when sends.is_opened then 1 else 0 end', 'opens_d') }},
+        {{ pivot_counts('sends.send_weekday', days, 'sends_d') }},
+        {{ pivot_counts('sends.send_weekday', days, 'opens_d', 'sends.is_opened') }},
         {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d',
                       exact=true) }}
     from sends
