@@ -153,7 +153,8 @@ def test_ranker_lists_are_bounded_and_the_same_batched_and_twice(built):
                                   _ranked(inputs, FAST).sort_values(keys, ignore_index=True))
     # In batches of 37 clients: the ALS fold-in's float32 products are blocked differently,
     # which may move a near tie; the lists are the same but for such ties.
-    batched = RecommendationSettings(**{**FAST.to_dict(), "batch_clients": 37})
+    batched = RecommendationSettings(**{**FAST.to_dict(), "batch_clients": 37,
+                                        "ranker_batch_clients": 37})
     pairs = ["horizon", "variant", "customer_id", "product_id"]
     again = _ranked(inputs, batched).query("horizon != 'training'")
     shared = lists[pairs].merge(again[pairs], on=pairs)

@@ -11,7 +11,7 @@ cut-off is seen. The number of trees is chosen by early stopping on held-out val
 clients of that same cut.
 
 Memory is bounded by the settings: the ranker trains on at most ``ranker_training_clients``
-clients; clients are read and scored ``batch_clients`` at a time, and their
+clients; clients are read and scored ``ranker_batch_clients`` at a time, and their
 (clients x catalogue) signals in chunks of about 2 million cells.
 """
 
@@ -470,10 +470,10 @@ def iter_cut_batches(events: seam.Source, lstm: seam.Source | None, customers: s
                      clients: ClientSample | None, settings: RecommendationSettings
                      ) -> Iterator[CandidateBatch]:
     """Candidate batches of the clients (every buyer when None) with their events before
-    the cut, ``batch_clients`` clients at a time."""
+    the cut, ``ranker_batch_clients`` clients at a time."""
     known = both(f"event_date < {day(cut.known_before)}", catalog_filter)
     columns = [*EVENT_COLUMNS, "order_id"]
-    for frame in client_frames(events, columns, known, settings.batch_clients, clients):
+    for frame in client_frames(events, columns, known, settings.ranker_batch_clients, clients):
         buyers = frame.loc[frame["event_type"] == "purchase", "customer_id"].unique()
         frame = frame[frame["customer_id"].isin(buyers)]
         if frame.empty:

@@ -56,6 +56,8 @@ class RecommendationSettings(seam.AreaSettings):
         ranker_training_clients: the ranker trains on at most this many clients (a seeded
             sample of those who bought in the validation window).
         ranker_candidates_per_source: products each source proposes per client (stage one).
+        ranker_batch_clients: clients whose candidates are built and scored at a time (a
+            client has about 80 candidates x 25 features: heavier than the other models').
         ranker_objective: XGBoost objective, rank:ndcg or rank:pairwise.
         ranker_trees, ranker_depth, ranker_learning_rate: the boosted trees (the number of
             trees is the most kept by early stopping on the validation cut).
@@ -70,6 +72,7 @@ class RecommendationSettings(seam.AreaSettings):
     inactive_days: int = 365
     sample_clients: int = 20_000
     batch_clients: int = 50_000
+    ranker_batch_clients: int = 20_000
     als_factors: int = 32
     als_iterations: int = 6
     als_regularization: float = 0.1
@@ -110,7 +113,7 @@ class RecommendationSettings(seam.AreaSettings):
                              "rank:ndcg, rank:pairwise or rank:map")
         for name in ("candidates", "ranker_training_clients", "ranker_trees",
                      "ranker_candidates_per_source", "sample_clients", "batch_clients",
-                     "als_factors",
+                     "ranker_batch_clients", "als_factors",
                      "als_training_clients", "lstm_training_clients", "lstm_max_steps",
                      "lstm_max_events_per_step", "lstm_batch_size", "backtest_cutoffs",
                      "backtest_step_days"):
