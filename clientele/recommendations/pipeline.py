@@ -502,12 +502,14 @@ def _ranked_table(batch: ranker.CandidateBatch, scores: np.ndarray, k: int, hori
                   variant: str) -> pa.Table:
     kept, rank, client, score = ranker.top_of(batch, scores, k)
     n = len(kept)
+    # Ids by Arrow's take: building strings from Python objects cost as much as the scoring.
     return pa.table({
-        "horizon": pa.array([horizon] * n, pa.string()),
-        "variant": pa.array([variant] * n, pa.string()),
-        "customer_id": pa.array(np.asarray(batch.customers, dtype=object)[client], pa.string()),
-        "product_id": pa.array(np.asarray(batch.catalogue, dtype=object)[batch.product[kept]],
-                               pa.string()),
+        "horizon": pa.repeat(pa.scalar(horizon, pa.string()), n),
+        "variant": pa.repeat(pa.scalar(variant, pa.string()), n),
+        "customer_id": pa.array(np.asarray(batch.customers, dtype=object), pa.string()).take(
+            pa.array(client)),
+        "product_id": pa.array(np.asarray(batch.catalogue, dtype=object), pa.string()).take(
+            pa.array(batch.product[kept])),
         "score": pa.array(score.astype(np.float64)),
         "rank": pa.array(rank.astype(np.int64)),
         "together_score": pa.array(batch.together[kept].astype(np.float64)),

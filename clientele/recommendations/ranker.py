@@ -403,7 +403,9 @@ class FittedRanker:
 
     def score(self, batch: CandidateBatch) -> np.ndarray:
         columns = [FEATURES.index(f) for f in self.features]
-        return np.asarray(self.model.predict(batch.features[:, columns]),  # type: ignore[attr-defined]
+        features = (batch.features if columns == list(range(len(FEATURES)))
+                    else batch.features[:, columns])
+        return np.asarray(self.model.predict(features),  # type: ignore[attr-defined]
                           dtype=np.float64)
 
 
