@@ -16,13 +16,12 @@
     cast(floor(extract(hour from {{ ts }}) / 3) as integer)
 {%- endmacro %}
 
-{#- sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1, as
-    integers (DuckDB sums integers into 128-bit HUGEINTs, slow to add up again and to
-    read into Python). exact: an exact_sum, for fractional values (identical rebuilds). -#}
-{% macro pivot_sums(column, levels, value, prefix, exact=false) -%}
+{#- exact_sum(<value>) per level of <column> as wide columns <prefix>0..<prefix>n-1: for
+    fractional values (identical rebuilds); counts use pivot_counts. -#}
+{% macro pivot_sums(column, levels, value, prefix) -%}
     {%- for level in range(levels) %}
         {%- set term = 'case when ' ~ column ~ ' = ' ~ level ~ ' then ' ~ value ~ ' else 0 end' %}
-        {% if exact %}{{ exact_sum(term) }}{% else %}cast(sum({{ term }}) as integer){% endif %}
+        {{ exact_sum(term) }}
         as {{ prefix }}{{ level }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

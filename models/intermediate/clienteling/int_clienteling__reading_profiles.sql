@@ -138,12 +138,10 @@ sends_by_period as (
         periods.period,
         {{ pivot_counts('sends.send_hour_block', hours, 'sends_h') }},
         {{ pivot_counts('sends.send_hour_block', hours, 'opens_h', 'sends.is_opened') }},
-        {{ pivot_sums('sends.send_hour_block', hours, 'sends.campaign_open_rate',
-                      'expected_h', exact=true) }},
+        {{ pivot_sums('sends.send_hour_block', hours, 'sends.campaign_open_rate', 'expected_h') }},
         {{ pivot_counts('sends.send_weekday', days, 'sends_d') }},
         {{ pivot_counts('sends.send_weekday', days, 'opens_d', 'sends.is_opened') }},
-        {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d',
-                      exact=true) }}
+        {{ pivot_sums('sends.send_weekday', days, 'sends.campaign_open_rate', 'expected_d') }}
     from sends
     inner join periods
         on
