@@ -56,6 +56,22 @@ Source = duckdb.DuckDBPyRelation | pd.DataFrame | pa.Table
 DEFAULT_BATCH_ROWS = 100_000
 
 
+class ClientProgress:
+    """Clients a batched step has done so far, logged each time another ``every`` clients
+    are done, so that a step of minutes over a million clients shows it is moving."""
+
+    def __init__(self, log: logging.Logger, step: str, every: int = 100_000) -> None:
+        self.log = log
+        self.step = step
+        self.every = every
+        self.done = 0
+
+    def add(self, clients: int) -> None:
+        before, self.done = self.done, self.done + clients
+        if self.done // self.every > before // self.every:
+            self.log.info("%s: %d clients so far", self.step, self.done)
+
+
 def get_logger(area: str) -> logging.Logger:
     """The area's logger (``clientele.<area>``). Unless logging was set up to show INFO
     (a CLI or notebook keeps its own handlers), it prints INFO lines to stdout, which the

@@ -1,6 +1,8 @@
 """The seam's batch and sample helpers: a sample readable as a DuckDB predicate, an input
 streamed a bounded number of clients at a time, and bounded BLAS/torch threads."""
 
+import logging
+
 import numpy as np
 import pandas as pd
 import torch
@@ -71,3 +73,21 @@ def test_key_batches_survive_queries_on_the_same_connection_between_frames():
         assert frame["customer_id"].is_monotonic_increasing
         seen |= set(frame["customer_id"])
     assert len(seen) == n // 3
+
+
+def test_client_progress_logs_each_time_another_block_of_clients_is_done():
+    log = logging.getLogger("clientele.progress_test")
+    log.setLevel(logging.INFO)
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    log.addHandler(handler)
+    try:
+        progress = seam.ClientProgress(log, "ranker current", every=100)
+        for batch in (60, 60, 60, 250, 30):
+            progress.add(batch)
+    finally:
+        log.removeHandler(handler)
+    # 60, 120 (crosses 100), 180, 430 (crosses 200, 300 and 400: one line), 460.
+    assert lines == ["ranker current: 120 clients so far", "ranker current: 430 clients so far"]
+    assert progress.done == 460

@@ -161,15 +161,15 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
     scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
               if horizon.is_backtest else None)
     item_factors = model.item_factors_
-    n_scored = 0
+    progress = seam.ClientProgress(log, f"ALS {horizon.name}")
     for frame in client_frames(orders, columns, None, settings.batch_clients, scored):
         clients, counts = _counts(frame, vocabulary)
         user_factors = model.fold_in(counts)
         idx, val = chunked_top_k(lambda rows, x=user_factors: x[rows] @ item_factors.T,
                                  len(clients), settings.candidates)
-        n_scored += len(clients)
+        progress.add(len(clients))
         yield _top_table(clients, vocabulary, idx, val, horizon=horizon.name)
-    log.info("ALS %s: %d clients folded in and listed", horizon.name, n_scored)
+    log.info("ALS %s: %d clients folded in and listed", horizon.name, progress.done)
 
 
 def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
@@ -429,7 +429,7 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
             log.info("exposure cap: thresholds set on the lists of %d sampled clients",
                      len(customers))
     figures = {(g["penalty"], g["max_exposure"]): g for g in choice.grid}
-    n_scored = 0
+    progress = seam.ClientProgress(log, f"LSTM {horizon.name}")
     for customers, candidates in batches:
         keys = np.asarray(customers, dtype=str)
         for variant, (penalty, cap) in variants.items():
@@ -446,8 +446,8 @@ def _lstm_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
                 validation_coverage=float(chosen.get("coverage", np.nan)),
                 epochs_trained=fitted.epochs_trained, best_epoch=fitted.best_epoch,
                 final_loss=fitted.final_loss, training_sequences=fitted.training_sequences)
-        n_scored += len(customers)
-    log.info("LSTM %s: %d clients listed", horizon.name, n_scored)
+        progress.add(len(customers))
+    log.info("LSTM %s: %d clients listed", horizon.name, progress.done)
 
 
 def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
@@ -572,14 +572,14 @@ def _ranked_lists(events: seam.Source, catalog: seam.Source, customers: seam.Sou
               if horizon.is_backtest else None)
     signals = ranker.catalogue_signals(events, catalog, customers, products, cut,
                                        catalog_filter, settings)
-    n_scored = 0
+    progress = seam.ClientProgress(log, f"ranker {horizon.name}")
     for batch in ranker.iter_cut_batches(events, lstm, customers, signals, cut,
                                          catalog_filter, scored, settings):
         for variant, fitted in models.items():
             yield _ranked_table(batch, fitted.score(batch), settings.candidates,
                                 horizon.name, variant)
-        n_scored += len(batch.customers)
-    log.info("ranker %s: %d clients ranked", horizon.name, n_scored)
+        progress.add(len(batch.customers))
+    log.info("ranker %s: %d clients ranked", horizon.name, progress.done)
 
 
 def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Source,
