@@ -235,7 +235,7 @@ def send_times(model: Source, cuts: Source, profiles: Source, sends: Source,
     strength = float(row["prior_strength"])
 
     def parts() -> Iterator[pd.DataFrame]:
-        done = 0
+        progress = seam.ClientProgress(LOG, "send times")
         for history in _profiles_of(profiles, "current", None, settings.batch_rows):
             rates = _predict(row, history, market)
             best = np.argmax(rates, axis=1)
@@ -244,8 +244,7 @@ def send_times(model: Source, cuts: Source, profiles: Source, sends: Source,
             market_column = np.searchsorted(st.SENDABLE, market_block)
             reads = (history[st.MAIL_H].to_numpy(float).sum(1)
                      + history[st.WEB_H].to_numpy(float).sum(1))
-            done += len(history)
-            LOG.info("send times: %d clients scored", done)
+            progress.add(len(history))
             yield pd.DataFrame({
                 "customer_id": history["customer_id"],
                 "country": history["country"],
@@ -395,12 +394,11 @@ def store_sensitivity(features: Source, settings: ClientelingSettings | None = N
              len(training), model.coefficients())
 
     def parts() -> Iterator[pd.DataFrame]:
-        done = 0
+        progress = seam.ClientProgress(LOG, "store sensitivity")
         for frame in seam.iter_frames(features, settings.batch_rows,
                                       where="reference_id = 'current'"):
             p_advisor, p_email, sensitivity = model.predict(frame)
-            done += len(frame)
-            LOG.info("store sensitivity: %d clients scored", done)
+            progress.add(len(frame))
             yield pd.DataFrame({"customer_id": frame["customer_id"],
                                 "p_buy_after_advisor": p_advisor, "p_buy_after_email": p_email,
                                 "store_gain": p_advisor - p_email,
