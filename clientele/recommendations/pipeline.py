@@ -1,7 +1,7 @@
 """The recommendation area's entry module: one function per dbt Python model.
 
 * :func:`als_lists` (``int_recommendations__als``): implicit ALS, the collaborative
-  baseline.
+  baseline, listed for the backtests only.
 * :func:`lstm_lists` (``int_recommendations__lstm``): the sequence model, raw and with
   the best-seller penalty.
 * :func:`evaluation` (``int_recommendations__evaluation``): the backtest of every method,
@@ -158,8 +158,7 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
                         seed=settings.seed).fit(counts)
     log.info("ALS %s: product factors fitted on %d clients%s", horizon.name, len(customers),
              " (a sample)" if trained_on.sampled else "")
-    scored = (evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
-              if horizon.is_backtest else None)
+    scored = evaluated_clients(events, horizon, products, settings, catalog_filter, evaluated)
     item_factors = model.item_factors_
     progress = seam.ClientProgress(log, f"ALS {horizon.name}")
     for frame in client_frames(orders, columns, None, settings.batch_clients, scored):
@@ -175,15 +174,18 @@ def _als_horizon(events: seam.Source, products: pd.Index, horizon: Horizon,
 def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
               settings: RecommendationSettings | None = None,
               evaluated: seam.Source | None = None) -> pa.RecordBatchReader:
-    """Top ``candidates`` ALS products of every client with a purchase, per horizon (each
-    backtest horizon only for its evaluated clients)."""
+    """Top ``candidates`` ALS products of each backtest horizon's evaluated clients.
+
+    Only the backtest reads these lists (the ranker fits ALS factors of its own), so
+    today's horizon gets none: at a million clients listing every buyer cost most of the
+    model's time and 24M rows nobody read."""
     settings = _settings(settings)
     products = read_products(catalog)
     catalog_filter = in_catalog(events, products)
 
     def parts() -> Iterator[pa.Table]:
         with seam.bounded_threads(settings.threads):
-            for horizon in read_horizons(horizons):
+            for horizon in backtests(read_horizons(horizons)):
                 yield from _als_horizon(events, products, horizon, catalog_filter, settings,
                                         evaluated)
 
