@@ -39,6 +39,7 @@ import dataclasses
 import datetime as dt
 import logging
 import sys
+import threading
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -48,7 +49,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 Source = duckdb.DuckDBPyRelation | pd.DataFrame | pa.Table
 
@@ -153,24 +154,78 @@ class AreaSettings:
         return dataclasses.asdict(self)
 
 
+class _ThreadLimits:
+    """The process's thread limits, shared by every Python model that runs in it.
+
+    BLAS (OpenBLAS) and torch limits are process-wide, and dbt runs two Python models in
+    two threads of one process: when each model set them on entry and restored them on
+    exit, one model's exit gave the other, in the middle of a fit, another number of
+    threads, and a float sum split over one thread or two differs in its last bits, so
+    two builds of the same data gave different send-time fits at a million clients.
+    Here the first model in sets them and the last one out restores them (best effort:
+    OpenBLAS does not always take a rise from another thread; the limit then stays, which
+    is what the next model would set anyway). OpenMP's limit is per thread: each model
+    sets it for the thread it enters in, to the number in force."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._threads = 1
+        self._process_limiter: Any = None
+        self._controller: ThreadpoolController | None = None
+        self._torch_previous: int | None = None
+
+    def enter(self, threads: int) -> Any:
+        with self._lock:
+            if self._users == 0:
+                self._threads = threads
+                # Looking the libraries up costs ~10 ms: once per first entry, not per call.
+                self._controller = ThreadpoolController()
+                self._process_limiter = self._controller.select(user_api="blas").limit(
+                    limits=threads)
+                self._torch_previous = None
+            elif threads != self._threads:
+                logging.getLogger("clientele.seam").debug(
+                    "threads: %d asked, %d kept (another model runs)", threads, self._threads)
+            self._users += 1
+            # torch may be loaded by a model that entered after the first one.
+            torch = sys.modules.get("torch")
+            if torch is not None and torch.get_num_threads() != self._threads:
+                if self._torch_previous is None:
+                    self._torch_previous = torch.get_num_threads()
+                torch.set_num_threads(self._threads)
+            assert self._controller is not None
+            return self._controller.select(user_api="openmp").limit(limits=self._threads)
+
+    def exit(self, thread_limiter: Any) -> None:
+        thread_limiter.restore_original_limits()
+        with self._lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            self._process_limiter.restore_original_limits()
+            torch = sys.modules.get("torch")
+            if torch is not None and self._torch_previous is not None:
+                torch.set_num_threads(self._torch_previous)
+
+
+_THREAD_LIMITS = _ThreadLimits()
+
+
 @contextlib.contextmanager
-def bounded_threads(threads: int) -> Iterator[None]:
-    """numpy's BLAS (and OpenMP) and, when loaded, torch limited to ``threads`` threads,
-    restored afterwards. dbt may run two Python models at once on a small machine: two
-    BLAS threads each contending for two cores made a numpy product six times slower
-    than one (measured on the shared 2-core machine under load). Wrap a generator's loop
-    in it to cover work done while dbt consumes a stream."""
-    threads = max(1, int(threads))
-    torch = sys.modules.get("torch")
-    previous = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(threads)
+def bounded_threads(threads: int = 1) -> Iterator[None]:
+    """numpy's BLAS (and OpenMP) and, when loaded, torch limited to ``threads`` threads
+    while any Python model is in such a block (see :class:`_ThreadLimits`: a model that
+    enters while another is inside keeps the other's number). dbt may run two Python
+    models at once on a small machine: two BLAS threads each contending for two cores
+    made a numpy product six times slower than one (measured on the shared 2-core machine
+    under load). Wrap a generator's loop in it to cover work done while dbt consumes a
+    stream; as a decorator (``@bounded_threads()``) it covers one call."""
+    thread_limiter = _THREAD_LIMITS.enter(max(1, int(threads)))
     try:
-        with threadpool_limits(limits=threads):
-            yield
+        yield
     finally:
-        if torch is not None and previous is not None:
-            torch.set_num_threads(previous)
+        _THREAD_LIMITS.exit(thread_limiter)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -515,18 +570,21 @@ def empty_table(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
 
-def stream(schema: pa.Schema, parts: Iterable[pd.DataFrame | pa.Table | pa.RecordBatch]
-           ) -> pa.RecordBatchReader:
+def stream(schema: pa.Schema, parts: Iterable[pd.DataFrame | pa.Table | pa.RecordBatch],
+           threads: int = 1) -> pa.RecordBatchReader:
     """A RecordBatchReader over ``parts`` (produced lazily, e.g. one per batch of
-    clients), each typed to ``schema``: dbt-duckdb writes it batch by batch."""
+    clients), each typed to ``schema``: dbt-duckdb writes it batch by batch. The parts
+    are produced within :func:`bounded_threads` (``threads``): the scoring runs while
+    DuckDB reads the stream, after the model's function has returned."""
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for part in parts:
-            if isinstance(part, pa.RecordBatch):
-                part = pa.Table.from_batches([part])
-            table = part.select(schema.names).cast(schema) if isinstance(
-                part, pa.Table) else to_table(part, schema)
-            yield from table.to_batches()
+        with bounded_threads(threads):
+            for part in parts:
+                if isinstance(part, pa.RecordBatch):
+                    part = pa.Table.from_batches([part])
+                table = part.select(schema.names).cast(schema) if isinstance(
+                    part, pa.Table) else to_table(part, schema)
+                yield from table.to_batches()
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 

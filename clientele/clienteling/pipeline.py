@@ -146,6 +146,7 @@ def _client_split(ids: pd.Series, share: float, seed: int, salt: str = "") -> np
 # --------------------------------------------------------------------------- send time
 
 
+@seam.bounded_threads()
 def send_time_model(cuts: Source, profiles: Source, sends: Source,
                     settings: ClientelingSettings | None = None) -> pa.Table:
     """The send-time model fitted for the evaluation (features at the 'fit' cut, labels the
@@ -220,6 +221,7 @@ def _predict(row: pd.Series, history: pd.DataFrame, market: st.MarketPattern) ->
                                  float(row["intercept"]))
 
 
+@seam.bounded_threads()
 def send_times(model: Source, cuts: Source, profiles: Source, sends: Source,
                settings: ClientelingSettings | None = None) -> pa.RecordBatchReader | pa.Table:
     """Every client's best send block at the 'current' cut, with the expected open rate
@@ -270,6 +272,7 @@ def _ratio(opens: np.ndarray, sends: np.ndarray) -> float:
     return float(opens.sum() / total) if total else float("nan")
 
 
+@seam.bounded_threads()
 def send_time_evaluation(model: Source, cuts: Source, profiles: Source, sends: Source,
                          settings: ClientelingSettings | None = None) -> pa.Table:
     """On the held-out year of sends: the open rate of the sends that fell in the
@@ -377,6 +380,7 @@ def _store_model(settings: ClientelingSettings) -> store.StoreSensitivityModel:
                                        seed=settings.seed)
 
 
+@seam.bounded_threads()
 def store_sensitivity(features: Source, settings: ClientelingSettings | None = None
                       ) -> pa.RecordBatchReader | pa.Table:
     """Every client's chance of buying after an advisor-led contact and after an e-mail,
@@ -424,6 +428,7 @@ def _arm_gain(in_group: np.ndarray, advisor: np.ndarray, converted: np.ndarray) 
     return float(converted[a].mean() - converted[e].mean())
 
 
+@seam.bounded_threads()
 def store_evaluation(features: Source, settings: ClientelingSettings | None = None
                      ) -> pa.Table:
     """Backtest of drive to store on the last ``store_holdout_launches`` campaigns (models

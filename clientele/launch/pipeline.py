@@ -270,6 +270,7 @@ def _fit_launch(features: Source, mix: Source, population: Source, launch: str,
     ]
 
 
+@seam.bounded_threads()
 def lookalike_models(features: Source, mix: Source, population: Source,
                      settings: LaunchSettings) -> pa.Table:
     """Per reference launch, the PU lookalike's fold models (one row per fold): trained
@@ -290,6 +291,7 @@ def lookalike_models(features: Source, mix: Source, population: Source,
     return pa.Table.from_pylist(rows, schema=LOOKALIKE_MODEL_SCHEMA)
 
 
+@seam.bounded_threads()
 def lookalike_scores(models: Source, features: Source, mix: Source, population: Source,
                      settings: LaunchSettings) -> pa.Table | pa.RecordBatchReader:
     """Every client of every launch the lookalike learned, scored in batches: a sampled
@@ -337,6 +339,7 @@ def lookalike_scores(models: Source, features: Source, mix: Source, population: 
 # --------------------------------------------------------------------------- appetence
 
 
+@seam.bounded_threads()
 def collection_appetence(products: Source, gower_weights: Source, purchases: Source,
                          references: Source, settings: LaunchSettings
                          ) -> pa.Table | pa.RecordBatchReader:
@@ -378,6 +381,7 @@ def _upcoming(references: Source) -> str | None:
     return upcoming[0] if upcoming else None
 
 
+@seam.bounded_threads()
 def product_appetence(products: Source, gower_weights: Source, purchases: Source,
                       references: Source, settings: LaunchSettings
                       ) -> pa.Table | pa.RecordBatchReader:
@@ -415,6 +419,7 @@ def product_appetence(products: Source, gower_weights: Source, purchases: Source
     return seam.stream(PRODUCT_APPETENCE_SCHEMA, parts())
 
 
+@seam.bounded_threads()
 def new_product_matches(products: Source, gower_weights: Source, references: Source,
                         settings: LaunchSettings) -> pa.Table:
     """For every product outside the upcoming collection, its ``match_k`` most similar
@@ -454,6 +459,7 @@ def _past_launches(scores: Source, settings: LaunchSettings) -> pd.DataFrame:
     return seam.read_frame(scores, POLICY_COLUMNS, where=where)
 
 
+@seam.bounded_threads()
 def audience_policy(scores: Source, settings: LaunchSettings) -> pa.Table:
     """The contact policy tuned on past launches (parameter rows), its training lift,
     its check on the held-out latest launch and the rolling check, at the volume
@@ -510,6 +516,7 @@ def audience_policy(scores: Source, settings: LaunchSettings) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=AUDIENCE_POLICY_SCHEMA)
 
 
+@seam.bounded_threads()
 def audience_priority(policy: Source, scores: Source, settings: LaunchSettings
                       ) -> pa.RecordBatchReader:
     """The tuned policy's priority score of every client of the upcoming launch (the
@@ -576,6 +583,7 @@ def _why_no_uplift(past: pd.DataFrame) -> str | None:
                                past["converted"].to_numpy(bool))
 
 
+@seam.bounded_threads()
 def uplift(inputs: Source, settings: LaunchSettings) -> pa.Table | pa.RecordBatchReader:
     """The uplift of an advisor's contact on buying the upcoming collection, for every
     client of its audience: an X-learner (clientele.launch.uplift) fitted on past
@@ -788,6 +796,7 @@ def _uplift_rows(rows: seam.EvaluationRows, inputs: Source, cutoffs: pd.Series,
         log.info("launch: uplift on %s: %d clients checked", segment, len(frame))
 
 
+@seam.bounded_threads()
 def evaluation(scores: Source, references: Source, policy: Source, as_of: Source,
                settings: LaunchSettings, uplift_inputs: Source | None = None) -> pa.Table:
     """The launch rows of model_evaluation, with 95 % intervals: per launch, the

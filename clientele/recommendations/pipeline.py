@@ -189,7 +189,7 @@ def als_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
                 yield from _als_horizon(events, products, horizon, catalog_filter, settings,
                                         evaluated)
 
-    return seam.stream(ALS_SCHEMA, parts())
+    return seam.stream(ALS_SCHEMA, parts(), settings.threads)
 
 
 # --------------------------------------------------------------------------- LSTM
@@ -487,7 +487,7 @@ def lstm_lists(events: seam.Source, catalog: seam.Source, horizons: seam.Source,
                 yield from _lstm_horizon(events, products, horizon, catalog_filter, choice,
                                          settings, evaluated)
 
-    return seam.stream(LSTM_SCHEMA, parts())
+    return seam.stream(LSTM_SCHEMA, parts(), settings.threads)
 
 
 # --------------------------------------------------------------------------- ranker
@@ -620,7 +620,7 @@ def ranker_lists(events: seam.Source, catalog: seam.Source, customers: seam.Sour
                                              horizon, catalog_filter, models, settings,
                                              evaluated)
 
-    return seam.stream(RANKER_SCHEMA, parts())
+    return seam.stream(RANKER_SCHEMA, parts(), settings.threads)
 
 
 # --------------------------------------------------------------------------- evaluation

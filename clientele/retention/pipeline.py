@@ -539,6 +539,7 @@ def _lifetime_models(rfm: pd.DataFrame, s: RetentionSettings) -> dict[str, BetaG
             if (fitted := _safe_bgnbd(rfm, s.penalizer, key == "mbgnbd")) is not None}
 
 
+@seam.bounded_threads()
 def backtest(inputs: RetentionInputs, settings: RetentionSettings | None = None) -> pa.Table:
     """Cut the history ``holdout_days`` before as_of, fit on before, score after: the
     supervised models next to BG/NBD, MBG/NBD and the naive baselines, as model_evaluation
@@ -652,6 +653,7 @@ def _timing_scores(model: TimingModel, data: SecondPurchaseData, as_of: pd.Times
     return out
 
 
+@seam.bounded_threads()
 def score_second_purchase(inputs: RetentionInputs, settings: RetentionSettings | None = None
                           ) -> pa.RecordBatchReader:
     """Window probabilities, contact score (P(second purchase in the next 90 days)) and
@@ -809,6 +811,7 @@ def _fit_customer_models(inputs: RetentionInputs, as_of: pd.Timestamp, selected:
                            feature_bgnbd)
 
 
+@seam.bounded_threads()
 def score_customers(inputs: RetentionInputs, evaluation: seam.Source,
                     settings: RetentionSettings | None = None) -> pa.RecordBatchReader:
     """p_alive, orders, churn, next order date and 365-day value for every buyer, in

@@ -20,7 +20,6 @@ that ids mean the same thing between runs.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 
@@ -28,19 +27,13 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
-from threadpoolctl import ThreadpoolController
 
+from clientele import seam
 from clientele.segmentation.settings import SegmentationSettings
 from clientele.segmentation.stability import adjusted_rand_index
 
 log = logging.getLogger("clientele.segmentation")
 
-
-@functools.cache
-def _thread_pools() -> ThreadpoolController:
-    """Found once: looking the BLAS/OpenMP libraries up costs ~10 ms, once per scored batch
-    otherwise."""
-    return ThreadpoolController()
 
 #: Features the clustering may use; (name, log-transform before scaling).
 CLUSTER_FEATURES: tuple[tuple[str, bool], ...] = (
@@ -211,7 +204,7 @@ class SegmentClusterer:
     # -- fitting ---------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> SegmentClusterer:
         """Fit the scaler and KMeans on `frame` (one row per buyer)."""
-        with _thread_pools().limit(limits=self.n_threads):
+        with seam.bounded_threads(self.n_threads):
             return self._fit(frame)
 
     def _fit(self, frame: pd.DataFrame) -> SegmentClusterer:
@@ -313,7 +306,7 @@ class SegmentClusterer:
         sample = rng.choice(len(x), min(self.silhouette_sample, len(x)), replace=False)
         if len(np.unique(labels[sample])) < 2:
             return float("nan")
-        with _thread_pools().limit(limits=self.n_threads):
+        with seam.bounded_threads(self.n_threads):
             return float(silhouette_score(x[sample], labels[sample]))
 
     def _kmeans(self, k: int, seed_offset: int = 0) -> KMeans:

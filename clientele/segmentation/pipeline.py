@@ -114,6 +114,7 @@ def chosen_k(selection: seam.Source) -> int:
 # --------------------------------------------------------------------------- choice of k
 
 
+@seam.bounded_threads()
 def choose_k(scores: seam.Source, as_of: seam.Source,
              settings: SegmentationSettings | None = None) -> pa.Table:
     """One row per k tried (silhouette, stability, inertia, the chosen one) and a last row
@@ -180,6 +181,7 @@ def _descriptions(clusterer: SegmentClusterer, snapshots: seam.Source,
     return describe_clusters(clusterer.cluster_centers_, repeat_share, mean_frequency)
 
 
+@seam.bounded_threads()
 def cluster_customers(snapshots: seam.Source, selection: seam.Source,
                       settings: SegmentationSettings | None = None) -> pa.RecordBatchReader:
     """Cluster of every customer known at as_of (1 = highest mean net spend, 0 = prospect)
@@ -234,6 +236,7 @@ def cluster_customers(snapshots: seam.Source, selection: seam.Source,
 # --------------------------------------------------------------------------- month-end history
 
 
+@seam.bounded_threads()
 def cluster_history(snapshots: seam.Source, selection: seam.Source, reference: seam.Source,
                     settings: SegmentationSettings | None = None
                     ) -> pa.RecordBatchReader | pa.Table:
