@@ -156,6 +156,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     # with DuckDB's, BLAS's and torch's threads in one process, the resident size then
     # grows well past what the models hold. Two arenas keep it close (the user's value wins).
     env.setdefault("MALLOC_ARENA_MAX", "2")
+    # One BLAS thread from the start: the Python models share dbt's process, and OpenBLAS
+    # ignores a thread count set from a thread other than the main one once the main
+    # thread has set one, so seam.bounded_threads alone could leave a fit on 2 threads in
+    # one build and 1 in the next (different last bits; the ALS lists then differ).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     if args.db:
         env["CLIENTELE_DB"] = str(Path(args.db).resolve())
         Path(args.db).parent.mkdir(parents=True, exist_ok=True)

@@ -162,10 +162,11 @@ class _ThreadLimits:
     exit, one model's exit gave the other, in the middle of a fit, another number of
     threads, and a float sum split over one thread or two differs in its last bits, so
     two builds of the same data gave different send-time fits at a million clients.
-    Here the first model in sets them and the last one out restores them (best effort:
-    OpenBLAS does not always take a rise from another thread; the limit then stays, which
-    is what the next model would set anyway). OpenMP's limit is per thread: each model
-    sets it for the thread it enters in, to the number in force."""
+    Here the first model in sets them and the last one out restores them. OpenMP's limit
+    is per thread: each model sets it for the thread it enters in, to the number in force.
+    OpenBLAS (0.3.30) ignores a count set from another thread than the main one once the
+    main thread has set one, and dbt runs models in worker threads: so ``clientele build``
+    also starts dbt with OPENBLAS_NUM_THREADS=1, which holds whatever the threads do."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
