@@ -154,6 +154,15 @@ class AreaSettings:
         return dataclasses.asdict(self)
 
 
+def _loaded_torch() -> Any:
+    """torch if another model has imported it, else None; also None while another thread
+    is still importing it (a partly initialised module has no get_num_threads yet: the
+    model importing it sets its threads when it enters)."""
+    torch = sys.modules.get("torch")
+    ready = hasattr(torch, "get_num_threads") and hasattr(torch, "set_num_threads")
+    return torch if ready else None
+
+
 class _ThreadLimits:
     """The process's thread limits, shared by every Python model that runs in it.
 
@@ -190,7 +199,7 @@ class _ThreadLimits:
                     "threads: %d asked, %d kept (another model runs)", threads, self._threads)
             self._users += 1
             # torch may be loaded by a model that entered after the first one.
-            torch = sys.modules.get("torch")
+            torch = _loaded_torch()
             if torch is not None and torch.get_num_threads() != self._threads:
                 if self._torch_previous is None:
                     self._torch_previous = torch.get_num_threads()
@@ -205,7 +214,7 @@ class _ThreadLimits:
             if self._users > 0:
                 return
             self._process_limiter.restore_original_limits()
-            torch = sys.modules.get("torch")
+            torch = _loaded_torch()
             if torch is not None and self._torch_previous is not None:
                 torch.set_num_threads(self._torch_previous)
 

@@ -4,6 +4,7 @@ fit gave another fit (to the last bits) than the same build run again."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -86,3 +87,13 @@ def test_a_decorated_entry_point_runs_within_the_limits():
     with threadpool_limits(limits=3):
         assert fit() == 1
         assert _blas_threads() == 3
+
+
+def test_a_torch_still_being_imported_by_another_model_is_left_alone(monkeypatch):
+    """dbt ran segmentation while the LSTM model was importing torch: the partly
+    initialised module had no get_num_threads yet and the build failed."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    with seam.bounded_threads():
+        pass
